@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { startLocalCloud } from '#local/cloud.ts';
+import { clearDevState, writeDevState } from '../target.ts';
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      "run the whole pipeline locally: moto, the stack's resources, and every function on its trigger",
+    )
+    .option('--api-port <port>', 'port for the local HTTP API (default: a free port)', Number)
+    .option('--retry-delay <seconds>', 'seconds before a failed SQS message is retried locally', Number, 1)
+    .option('--quiet', 'do not log each batch')
+    .action(async (opts: { apiPort?: number; retryDelay: number; quiet?: boolean }) => {
+      const started = Date.now();
+      const cloud = await startLocalCloud({
+        ...(opts.apiPort ? { apiPort: opts.apiPort } : {}),
+        retryDelaySeconds: opts.retryDelay,
+        onEvent: opts.quiet ? undefined : (line) => process.stderr.write(`[logvault dev] ${line}\n`),
+      });
+      writeDevState({
+        kind: 'local',
+        stage: cloud.stage,
+        region: cloud.region,
+        endpoint: cloud.endpoint,
+        pid: process.pid,
+        outputs: cloud.outputs,
+        ...(cloud.apiUrl ? { apiUrl: cloud.apiUrl } : {}),
+      });
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`[logvault dev] ${signal}: stopping\n`);
+        clearDevState();
+        await cloud.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      const o = cloud.outputs;
+      process.stdout.write(
+        `logvault dev ready in ${((Date.now() - started) / 1000).toFixed(1)}s: aws=${cloud.endpoint} api=${cloud.apiUrl ?? '-'} ` +
+          `ingest=s3://${o.IngestBucketName} archive=s3://${o.ArchiveBucketName} ` +
+          `queues=${cloud.functions.queues.map((q) => q.queueUrl.split('/').pop()).join(',')} ` +
+          `functions=${cloud.functions.functions.map((f) => f.name).join(',')}\n`,
+      );
+      // Keep running until a signal arrives.
+      await new Promise(() => undefined);
+    });
+}

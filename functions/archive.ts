@@ -1,0 +1,24 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { archiveRecord } from '#shared/archive/archive-record.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { sqsBatch } from '#shared/batch.ts';
+import { createKms, createS3 } from '#shared/clients/aws.ts';
+import { archiveEnv, loadConfig } from '#shared/config.ts';
+import { policies } from '#shared/policies.ts';
+import { logger, metrics } from '#shared/powertools.ts';
+
+const config = loadConfig(archiveEnv);
+const s3 = createS3();
+const keyring = archiveKeyring(config.ARCHIVE_KEY_ARN, createKms());
+const archiveConfig = { archiveBucket: config.ARCHIVE_BUCKET, archiveKeyArn: config.ARCHIVE_KEY_ARN };
+
+/** Archive jobs → compressed, encrypted, verified archive objects. */
+export const handler = middy(
+  sqsBatch(async (record, log) => {
+    await archiveRecord(record.body, { s3, keyring, config: archiveConfig, policies, logger: log }, metrics);
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import { sqsBatch } from '#shared/batch.ts';
+import { createSqs } from '#shared/clients/aws.ts';
+import { ingestEnv, loadConfig } from '#shared/config.ts';
+import { planArchiveJobs } from '#shared/ingest/plan-jobs.ts';
+import { policies } from '#shared/policies.ts';
+import { logger, metrics } from '#shared/powertools.ts';
+
+const config = loadConfig(ingestEnv);
+const sqs = createSqs();
+
+/** S3 notifications (through the ingest queue) → one archive job per created object. */
+export const handler = middy(
+  sqsBatch(async (record, log) => {
+    for (const job of planArchiveJobs(record.body, policies)) {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: config.ARCHIVE_QUEUE_URL, MessageBody: JSON.stringify(job) }),
+      );
+      log.info('queued archive job', { objectKey: job.key, policy: job.policy });
+    }
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpRoute } from './functions.ts';
+
+// API Gateway HTTP APIs refuse payloads over 10 MB before any function runs.
+const MAX_PAYLOAD = 10 * 1024 * 1024;
+
+function matchRoute(routes: HttpRoute[], method: string, path: string) {
+  for (const route of routes) {
+    if (route.method !== 'ANY' && route.method !== method) continue;
+    const names: string[] = [];
+    const pattern = route.path
+      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+      .replace(/\\?\{([^}+]+)\+?\}/g, (_m, n: string) => {
+        names.push(n.replace(/\\/g, ''));
+        return '([^/]+)';
+      });
+    const m = new RegExp(`^${pattern}$`).exec(path);
+    if (m)
+      return {
+        route,
+        params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? '')])),
+      };
+  }
+  return undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Serves the template's HTTP API routes with API Gateway's v2.0 payload format. Routes that use
+ * AWS_IAM are served without signature checks locally; the request context carries a fixed local
+ * IAM identity so handlers see the same shape as in AWS.
+ */
+export async function startHttpApi(
+  routes: HttpRoute[],
+  port: number,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    const match = matchRoute(routes, method, url.pathname);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    if (!match) return send(404, { message: 'Not Found' });
+    const body = await readBody(req);
+    if (body === 'too-large') return send(413, { message: 'Request Entity Too Large' });
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
+    const requestId = randomUUID();
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: `${match.route.method} ${match.route.path}`,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(Object.keys(match.params).length ? { pathParameters: match.params } : {}),
+      requestContext: {
+        accountId: '123456789012',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId,
+        routeKey: `${match.route.method} ${match.route.path}`,
+        stage: '$default',
+        time: new Date().toUTCString(),
+        timeEpoch: Date.now(),
+        ...(match.route.authorization === 'AWS_IAM'
+          ? {
+              authorizer: {
+                iam: {
+                  accessKey: 'local',
+                  accountId: '123456789012',
+                  callerId: 'local',
+                  principalOrgId: null,
+                  userArn: 'arn:aws:iam::123456789012:user/local',
+                  userId: 'local',
+                },
+              },
+            }
+          : {}),
+      } as APIGatewayProxyEventV2['requestContext'],
+      body: body.length ? body.toString('base64') : undefined,
+      isBase64Encoded: body.length > 0,
+    } as APIGatewayProxyEventV2;
+    try {
+      const result = (await match.route.fn.invoke(event)) as
+        | APIGatewayProxyStructuredResultV2
+        | string
+        | undefined;
+      if (typeof result === 'string' || result === undefined || !('statusCode' in result)) {
+        return send(200, result ?? '');
+      }
+      const out =
+        result.isBase64Encoded && result.body ? Buffer.from(result.body, 'base64') : (result.body ?? '');
+      res.writeHead(result.statusCode ?? 200, {
+        'content-type': 'application/json',
+        ...(result.headers as Record<string, string>),
+      });
+      res.end(out);
+    } catch {
+      // API Gateway answers an unhandled function error with a bare 500 and no details.
+      send(500, { message: 'Internal Server Error' }, { 'apigw-requestid': requestId });
+    }
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

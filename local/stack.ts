@@ -1,0 +1,235 @@
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { toEncryptionRules, toLifecycleRules, toNotificationConfiguration } from './s3-properties.ts';
+import { type CfnTemplate, makeResolver, type Physical, type Pseudo } from './template.ts';
+
+/** Resources of these types exist in the local cloud; every other type is represented by its name only. */
+export const EMULATED_TYPES = [
+  'AWS::KMS::Key',
+  'AWS::KMS::Alias',
+  'AWS::SQS::Queue',
+  'AWS::SQS::QueuePolicy',
+  'AWS::S3::Bucket',
+  'AWS::S3::BucketPolicy',
+  'AWS::DynamoDB::Table',
+] as const;
+
+// The deployment bucket only holds deploy artifacts; locally there is nothing to deploy.
+const SKIPPED = new Set(['ServerlessDeploymentBucket', 'ServerlessDeploymentBucketPolicy']);
+
+export interface LocalStack {
+  readonly physical: ReadonlyMap<string, Physical>;
+  resolve(value: unknown): Promise<unknown>;
+}
+
+type Props = Record<string, unknown>;
+interface PolicyDocument {
+  Statement: { Condition?: { Bool?: Record<string, string> } }[];
+}
+
+/**
+ * The emulator speaks plain HTTP on loopback, and moto evaluates `aws:SecureTransport`, so the
+ * stack's deny-without-TLS statements would refuse every local request. They are left out
+ * locally; every other statement is applied as written.
+ */
+export function withoutTlsOnly(doc: PolicyDocument): PolicyDocument {
+  return { ...doc, Statement: doc.Statement.filter((s) => !s.Condition?.Bool?.['aws:SecureTransport']) };
+}
+
+/**
+ * Creates the template's buckets, queues, keys and tables in the emulator, with the same
+ * properties the deployed stack gets, including what moto's own CloudFormation drops
+ * (bucket notifications, policies, versioning, lifecycle and public access blocks).
+ */
+export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Promise<LocalStack> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  const sqs = new SQSClient({});
+  const kms = new KMSClient({});
+  const ddb = new DynamoDBClient({});
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${pseudo.region}:${pseudo.accountId}:${resource}`;
+
+  const done = new Map<string, Physical>();
+  const pending = new Map<string, Promise<Physical>>();
+  const resolve = makeResolver(pseudo, (id) => physical(id));
+  const props = async (id: string): Promise<Props> =>
+    (await resolve(template.Resources[id]?.Properties ?? {})) as Props;
+
+  async function create(id: string): Promise<Physical> {
+    try {
+      return await createUnchecked(id);
+    } catch (error) {
+      const type = template.Resources[id]?.Type ?? 'unknown type';
+      throw new Error(`local stack: creating ${id} (${type}) failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async function createUnchecked(id: string): Promise<Physical> {
+    const resource = template.Resources[id];
+    if (!resource) throw new Error(`template: no resource named ${id}`);
+    if (SKIPPED.has(id)) return { ref: id, attrs: {} };
+    for (const dep of [resource.DependsOn ?? []].flat()) if (!SKIPPED.has(dep)) await physical(dep);
+    const p = await props(id);
+    switch (resource.Type) {
+      case 'AWS::KMS::Key': {
+        const key = await kms.send(
+          new CreateKeyCommand({ Description: p.Description as string, Policy: JSON.stringify(p.KeyPolicy) }),
+        );
+        const keyId = key.KeyMetadata?.KeyId ?? '';
+        if (p.EnableKeyRotation) await kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
+        return { ref: keyId, attrs: { Arn: key.KeyMetadata?.Arn ?? '', KeyId: keyId } };
+      }
+      case 'AWS::KMS::Alias': {
+        await kms.send(
+          new CreateAliasCommand({ AliasName: p.AliasName as string, TargetKeyId: p.TargetKeyId as string }),
+        );
+        return { ref: p.AliasName as string, attrs: {} };
+      }
+      case 'AWS::SQS::Queue': {
+        const name = (p.QueueName as string) ?? `${pseudo.stackName}-${id}`;
+        const attributes: Record<string, string> = {};
+        for (const [k, v] of Object.entries(p)) {
+          if (k === 'QueueName' || k === 'Tags') continue;
+          attributes[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+        }
+        const { QueueUrl = '' } = await sqs.send(
+          new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+        );
+        return { ref: QueueUrl, attrs: { Arn: arn('sqs', name), QueueName: name, QueueUrl } };
+      }
+      case 'AWS::SQS::QueuePolicy': {
+        for (const url of p.Queues as string[]) {
+          await sqs.send(
+            new SetQueueAttributesCommand({
+              QueueUrl: url,
+              Attributes: { Policy: JSON.stringify(p.PolicyDocument) },
+            }),
+          );
+        }
+        return { ref: id, attrs: {} };
+      }
+      case 'AWS::S3::Bucket':
+        return createBucket(id, p);
+      case 'AWS::S3::BucketPolicy': {
+        const Policy = JSON.stringify(withoutTlsOnly(p.PolicyDocument as PolicyDocument));
+        await s3.send(new PutBucketPolicyCommand({ Bucket: p.Bucket as string, Policy }));
+        return { ref: id, attrs: {} };
+      }
+      case 'AWS::DynamoDB::Table': {
+        const name = (p.TableName as string) ?? `${pseudo.stackName}-${id}`;
+        await ddb.send(
+          new CreateTableCommand({
+            TableName: name,
+            KeySchema: p.KeySchema as never,
+            AttributeDefinitions: p.AttributeDefinitions as never,
+            BillingMode: (p.BillingMode as never) ?? 'PAY_PER_REQUEST',
+            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes as never,
+          }),
+        );
+        const ttl = p.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+        if (ttl)
+          await ddb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: ttl }));
+        return { ref: name, attrs: { Arn: arn('dynamodb', `table/${name}`) } };
+      }
+      case 'AWS::Lambda::Function': {
+        const name = (p.FunctionName as string) ?? id;
+        return { ref: name, attrs: { Arn: arn('lambda', `function:${name}`) } };
+      }
+      default:
+        return { ref: id, attrs: { Arn: arn(resource.Type.split('::')[1]?.toLowerCase() ?? 'local', id) } };
+    }
+  }
+
+  async function createBucket(id: string, p: Props): Promise<Physical> {
+    const Bucket = (p.BucketName as string) ?? `${pseudo.stackName}-${id}`.toLowerCase();
+    await s3.send(
+      new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: Boolean(p.ObjectLockEnabled) }),
+    );
+    const versioning = p.VersioningConfiguration as { Status: 'Enabled' | 'Suspended' } | undefined;
+    if (versioning)
+      await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: versioning }));
+    if (p.BucketEncryption) {
+      const Rules = toEncryptionRules(p.BucketEncryption as never);
+      await s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules } }));
+    }
+    if (p.PublicAccessBlockConfiguration) {
+      await s3.send(
+        new PutPublicAccessBlockCommand({
+          Bucket,
+          PublicAccessBlockConfiguration: p.PublicAccessBlockConfiguration as never,
+        }),
+      );
+    }
+    if (p.OwnershipControls) {
+      await s3.send(
+        new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: p.OwnershipControls as never }),
+      );
+    }
+    if (p.LifecycleConfiguration) {
+      await s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket,
+          LifecycleConfiguration: { Rules: toLifecycleRules(p.LifecycleConfiguration as never) },
+        }),
+      );
+    }
+    if (p.NotificationConfiguration) {
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket,
+          NotificationConfiguration: toNotificationConfiguration(p.NotificationConfiguration as never),
+        }),
+      );
+    }
+    return { ref: Bucket, attrs: { Arn: `arn:aws:s3:::${Bucket}`, BucketName: Bucket } };
+  }
+
+  function physical(id: string): Promise<Physical> {
+    const existing = pending.get(id);
+    if (existing) return existing;
+    const created = create(id).then((p) => {
+      done.set(id, p);
+      return p;
+    });
+    pending.set(id, created);
+    return created;
+  }
+
+  for (const [id, res] of Object.entries(template.Resources)) {
+    if (!SKIPPED.has(id) && (EMULATED_TYPES as readonly string[]).includes(res.Type)) await physical(id);
+  }
+  // Event-source ARNs and environment variables also need the functions' and roles' names.
+  for (const id of Object.keys(template.Resources))
+    if (!SKIPPED.has(id)) await physical(id).catch(() => undefined);
+  return { physical: done, resolve };
+}
+
+/** Reads a queue's redrive policy back from the emulator (used to prove the local stack matches). */
+export async function queueAttributes(sqs: SQSClient, url: string): Promise<Record<string, string>> {
+  const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  return res.Attributes ?? {};
+}

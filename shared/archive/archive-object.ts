@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { KmsKeyringNode } from '@aws-crypto/client-node';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { IntegrityError } from '../errors.ts';
+import {
+  computeExpiry,
+  type Policy,
+  type PolicySet,
+  resolvePolicy,
+  storageClassAtWrite,
+} from '../policy/index.ts';
+import { chooseCodec } from './codec.ts';
+import { sha256Of } from './digest.ts';
+import type { ArchiveJob } from './job.ts';
+import { archiveKeyFor, expiryIndexKey, splitSourceKey } from './layout.ts';
+import { CONTEXT, toS3Metadata } from './metadata.ts';
+import { seal } from './seal.ts';
+import { headSource, openSource, type SourceObject } from './source-object.ts';
+import { writeArchive } from './upload.ts';
+
+export interface ArchiveDeps {
+  readonly s3: S3Client;
+  readonly keyring: KmsKeyringNode;
+  readonly config: { readonly archiveBucket: string; readonly archiveKeyArn: string };
+  readonly policies: PolicySet;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly now?: () => Date;
+}
+
+export type ArchiveOutcome =
+  | { status: 'vanished' }
+  | {
+      status: 'archived' | 'duplicate';
+      archiveKey: string;
+      policy: string;
+      bytesIn: number;
+      bytesOut: number;
+      sourceDeleted: boolean;
+    };
+
+// Objects up to this size are read once into memory to hash them; larger ones are hashed in a first pass.
+const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+
+function policyFor(job: ArchiveJob, policies: PolicySet): Policy {
+  // The job names the policy chosen at ingest; if that policy has since been renamed, choose again.
+  return (
+    policies.policies.find((p) => p.name === job.policy) ??
+    resolvePolicy(policies, { source: job.source }).policy
+  );
+}
+
+/** Gives the plaintext digest before the archive is written, plus a body to read the plaintext from. */
+async function digestFirst(
+  s3: S3Client,
+  src: SourceObject,
+): Promise<{ sha256: string; body: () => Promise<Readable> }> {
+  if (src.size <= IN_MEMORY_BYTES) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await openSource(s3, src)) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { sha256, body: async () => Readable.from([bytes]) };
+  }
+  const sha256 = src.sha256 ?? (await sha256Of(await openSource(s3, src))).sha256;
+  return { sha256, body: () => openSource(s3, src) };
+}
+
+async function firstBytes(body: Readable): Promise<{ head: Buffer; body: Readable }> {
+  const it: AsyncIterator<Buffer> = body[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  async function* all() {
+    if (!first.done) yield first.value;
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+  }
+  return { head, body: Readable.from(all(), { objectMode: false }) };
+}
+
+async function headArchive(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ size: number; expires: string | undefined } | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { size: head.ContentLength ?? 0, expires: head.Metadata?.['lv-expires'] };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NotFound') return undefined;
+    throw error;
+  }
+}
+
+async function indexExpiry(s3: S3Client, bucket: string, expires: Date, archiveKey: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: expiryIndexKey(expires, archiveKey), Body: '' }));
+}
+
+async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
+  // Deleting the exact version archived: a newer upload under the same key is never touched.
+  await s3.send(
+    new DeleteObjectCommand({ Bucket: src.identity.bucket, Key: src.identity.key, VersionId: src.versionId }),
+  );
+}
+
+/**
+ * Archives one source object: compress, encrypt, write once under its deterministic key, verify,
+ * index its expiry, and delete the source only when the policy asks and the archive is verified.
+ */
+export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+  const { s3, config, logger } = deps;
+  const src = await headSource(s3, job);
+  if (!src) {
+    logger.warn('source object vanished before it was archived; dropping the job', { objectKey: job.key });
+    return { status: 'vanished' };
+  }
+  const policy = policyFor(job, deps.policies);
+  const archiveKey = archiveKeyFor(src.identity, src.lastModified);
+  const existing = await headArchive(s3, config.archiveBucket, archiveKey);
+  if (existing) {
+    // The first delivery may have died between writing the archive and indexing it.
+    if (existing.expires && existing.expires !== 'never') {
+      await indexExpiry(s3, config.archiveBucket, new Date(existing.expires), archiveKey);
+    }
+    if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
+    const sourceDeleted = policy.deleteSourceAfterArchive;
+    return { status: 'duplicate', archiveKey, policy: policy.name, bytesIn: 0, bytesOut: 0, sourceDeleted };
+  }
+
+  const archivedAt = (deps.now ?? (() => new Date()))();
+  const expires = computeExpiry(policy, archivedAt);
+  const { sha256, body } = await digestFirst(s3, src);
+  const { head, body: plaintext } = await firstBytes(await body());
+  const codec = chooseCodec({ name: policy.codec.name, level: policy.codec.level }, head);
+  const { source } = splitSourceKey(src.identity.key);
+  const sealed = seal(plaintext, {
+    codec,
+    keyring: deps.keyring,
+    label: archiveKey,
+    expectSha256: sha256,
+    verify: true,
+    context: {
+      [CONTEXT.source]: source,
+      [CONTEXT.bucket]: src.identity.bucket,
+      [CONTEXT.key]: src.identity.key,
+      [CONTEXT.revision]: src.identity.revision,
+      [CONTEXT.sha256]: sha256,
+      [CONTEXT.codec]: codec.codec,
+    },
+  });
+  const written = await writeArchive(s3, {
+    bucket: config.archiveBucket,
+    key: archiveKey,
+    body: sealed.ciphertext,
+    kmsKeyArn: config.archiveKeyArn,
+    storageClassFor: (size) =>
+      size === undefined ? policy.storage.class : storageClassAtWrite(policy, size),
+    tagging: `logvault-policy=${encodeURIComponent(policy.name)}`,
+    metadata: toS3Metadata({
+      source,
+      sourceBucket: src.identity.bucket,
+      sourceKey: src.identity.key,
+      sourceRevision: src.identity.revision,
+      sourceETag: src.eTag,
+      sourceSize: src.size,
+      sourceModified: src.lastModified.toISOString(),
+      sha256,
+      codec: codec.codec,
+      policy: policy.name,
+      archivedAt: archivedAt.toISOString(),
+      expires: expires ? expires.toISOString() : 'never',
+    }),
+    ...(policy.objectLock
+      ? {
+          objectLock: {
+            mode: policy.objectLock.mode,
+            retainUntil: new Date(archivedAt.getTime() + policy.objectLock.days * 86_400_000),
+          },
+        }
+      : {}),
+  });
+  if (written === 'exists') {
+    // A concurrent duplicate won the conditional write; it owns the source deletion.
+    sealed.ciphertext.destroy();
+    return {
+      status: 'duplicate',
+      archiveKey,
+      policy: policy.name,
+      bytesIn: 0,
+      bytesOut: 0,
+      sourceDeleted: false,
+    };
+  }
+  const counts = await sealed.done;
+  const stored = await headArchive(s3, config.archiveBucket, archiveKey);
+  if (stored?.size !== counts.ciphertextBytes) {
+    throw new IntegrityError(archiveKey, `stored ${stored?.size} bytes but wrote ${counts.ciphertextBytes}`);
+  }
+  if (expires) await indexExpiry(s3, config.archiveBucket, expires, archiveKey);
+  if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
+  logger.info('archived', { objectKey: job.key, archiveKey, policy: policy.name, codec: codec.codec });
+  return {
+    status: 'archived',
+    archiveKey,
+    policy: policy.name,
+    bytesIn: counts.plaintextBytes,
+    bytesOut: counts.ciphertextBytes,
+    sourceDeleted: policy.deleteSourceAfterArchive,
+  };
+}

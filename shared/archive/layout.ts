@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Archive key layout (v1):
+ *
+ *   archive/{source}/{YYYY-MM-DD}/{relative key}.{id}.lv
+ *   expiry/{YYYY-MM-DD}/{archive key}          (zero-byte index entry, one per expiring archive)
+ *
+ * - `source` is the first segment of the ingest key (an instance id or an application name).
+ * - The date is the UTC day the source object was last modified, so one object version always
+ *   maps to one day, however late or often its notification is redelivered.
+ * - `id` is 16 hex digits of SHA-256 over (bucket, key, version or ETag): the same source object
+ *   version always gives the same archive key, which makes redelivery idempotent.
+ * - Restore by source and time range is one contiguous prefix range scan under `archive/{source}/`.
+ * - The sweeper lists `expiry/{day}/` for the days that are due, so its request count grows with
+ *   the number of expired objects plus one listing per day, never with the archive's size.
+ */
+export const LAYOUT_VERSION = '1';
+export const ARCHIVE_PREFIX = 'archive/';
+export const EXPIRY_PREFIX = 'expiry/';
+const SUFFIX = '.lv';
+// S3 keys stop at 1024 bytes; the expiry index prefixes 18 more, so archive keys stay below 1000.
+const MAX_ARCHIVE_KEY_BYTES = 1000;
+
+export interface SourceIdentity {
+  readonly bucket: string;
+  readonly key: string;
+  /** The version id where the bucket is versioned, otherwise the ETag. */
+  readonly revision: string;
+}
+
+/** Source name given to objects uploaded at the bucket's top level, outside any source folder. */
+export const UNSOURCED = '_unsourced';
+
+/**
+ * Splits an ingest key into its source (the first path segment) and the key below it.
+ * A key with no folder still gets archived, under the `_unsourced` source, rather than dropped.
+ */
+export function splitSourceKey(key: string): { source: string; relative: string } {
+  const slash = key.indexOf('/');
+  if (slash <= 0) return { source: UNSOURCED, relative: key.replace(/^\/+/, '') || key };
+  return { source: key.slice(0, slash), relative: key.slice(slash + 1) };
+}
+
+export function archiveId(identity: SourceIdentity): string {
+  return createHash('sha256')
+    .update(`${identity.bucket}\n${identity.key}\n${identity.revision}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  // Drop a trailing partial code point rather than emit invalid UTF-8.
+  return bytes
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+}
+
+/** The deterministic archive key of one source object version. */
+export function archiveKeyFor(identity: SourceIdentity, lastModified: Date): string {
+  const { source, relative } = splitSourceKey(identity.key);
+  const head = `${ARCHIVE_PREFIX}${source}/${utcDay(lastModified)}/`;
+  const tail = `.${archiveId(identity)}${SUFFIX}`;
+  const room = MAX_ARCHIVE_KEY_BYTES - Buffer.byteLength(head) - Buffer.byteLength(tail);
+  // The full original key always travels in the encryption context, so truncating here loses nothing.
+  return `${head}${truncateUtf8(relative, Math.max(room, 0))}${tail}`;
+}
+
+export interface ParsedArchiveKey {
+  readonly source: string;
+  readonly day: string;
+  readonly relative: string;
+  readonly id: string;
+}
+
+const ARCHIVE_KEY = /^archive\/([^/]+)\/(\d{4}-\d{2}-\d{2})\/(.*)\.([0-9a-f]{16})\.lv$/s;
+
+export function parseArchiveKey(key: string): ParsedArchiveKey | undefined {
+  const m = ARCHIVE_KEY.exec(key);
+  if (!m) return undefined;
+  const [, source = '', day = '', relative = '', id = ''] = m;
+  return { source, day, relative, id };
+}
+
+export function expiryIndexKey(expires: Date, archiveKey: string): string {
+  return `${EXPIRY_PREFIX}${utcDay(expires)}/${archiveKey}`;
+}
+
+/** Prefix and StartAfter bounds that list one source's archives between two days (inclusive). */
+export function sourceRange(
+  source: string,
+  from?: Date,
+  to?: Date,
+): { prefix: string; startAfter?: string; endDay?: string } {
+  const prefix = `${ARCHIVE_PREFIX}${source}/`;
+  return {
+    prefix,
+    ...(from ? { startAfter: `${prefix}${utcDay(new Date(from.getTime() - 86_400_000))}/\uffff` } : {}),
+    ...(to ? { endDay: utcDay(to) } : {}),
+  };
+}

@@ -1,0 +1,92 @@
+import { Readable } from 'node:stream';
+import {
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { isAwsError } from '../errors.ts';
+
+/** Below this size IA and Glacier classes cost more than STANDARD (128 KiB billing minimum). */
+export const SMALL_OBJECT_BYTES = 128 * 1024;
+const PART_SIZE = 8 * 1024 * 1024;
+
+export interface ArchiveWrite {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Readable;
+  readonly metadata: Record<string, string>;
+  readonly kmsKeyArn: string;
+  /** Storage class for an object of the given size (undefined when larger than the first read). */
+  readonly storageClassFor: (size: number | undefined) => StorageClass;
+  readonly tagging?: string;
+  readonly objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date };
+}
+
+/** Reads up to `limit` bytes ahead, to learn whether a stream is small before choosing where it goes. */
+async function readAhead(
+  body: Readable,
+  limit: number,
+): Promise<{ head: Buffer; rest?: AsyncIterator<Buffer> }> {
+  const it: AsyncIterator<Buffer> = body[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const next = await it.next();
+    if (next.done) return { head: Buffer.concat(chunks) };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  return { head: Buffer.concat(chunks), rest: it };
+}
+
+async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+/**
+ * Writes an archive object only if none exists at its key (`If-None-Match: *`, honoured by both
+ * PutObject and CompleteMultipartUpload), so concurrent duplicates produce one object. On any
+ * failure lib-storage aborts the multipart upload; the bucket's AbortIncompleteMultipartUpload
+ * rule is the backstop if the process dies first.
+ */
+export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
+  const { head, rest } = await readAhead(w.body, SMALL_OBJECT_BYTES);
+  const params: Omit<PutObjectCommandInput, 'Body'> = {
+    Bucket: w.bucket,
+    Key: w.key,
+    IfNoneMatch: '*',
+    Metadata: w.metadata,
+    ContentType: 'application/octet-stream',
+    StorageClass: w.storageClassFor(rest ? undefined : head.length),
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: w.kmsKeyArn,
+    BucketKeyEnabled: true,
+    ChecksumAlgorithm: 'SHA256',
+    ...(w.tagging ? { Tagging: w.tagging } : {}),
+    ...(w.objectLock
+      ? { ObjectLockMode: w.objectLock.mode, ObjectLockRetainUntilDate: w.objectLock.retainUntil }
+      : {}),
+  };
+  try {
+    if (!rest) {
+      // Small enough to be whole in memory already: one PUT, no multipart bookkeeping.
+      await s3.send(new PutObjectCommand({ ...params, Body: head }));
+      return 'written';
+    }
+    const body = Readable.from(rejoin(head, rest), { objectMode: false });
+    await new Upload({
+      client: s3,
+      partSize: PART_SIZE,
+      queueSize: 4,
+      leavePartsOnError: false,
+      params: { ...params, Body: body },
+    }).done();
+    return 'written';
+  } catch (error) {
+    if (isAwsError(error, 'PreconditionFailed', 412)) return 'exists';
+    throw error;
+  }
+}

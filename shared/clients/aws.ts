@@ -1,0 +1,15 @@
+import { KMS } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/**
+ * Shared client options. The endpoint is never set here: the SDK reads AWS_ENDPOINT_URL itself,
+ * which is how the local emulator is reached. Only S3 needs path-style addressing for it.
+ */
+const common = { maxAttempts: 5 } as const;
+
+export const createS3 = (): S3Client =>
+  new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
+export const createSqs = (): SQSClient => new SQSClient(common);
+// The Encryption SDK's KMS keyring calls methods by name, so it needs the aggregated client.
+export const createKms = (): KMS => new KMS(common);

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { STORAGE_CLASSES } from './storage-classes.ts';
+
+// Schema-level messages win over the generic ones in format-issues.ts; a missing field still says so.
+const rule = (message: string) => (issue: { input: unknown }) =>
+  issue.input === undefined ? 'is required' : message;
+
+const positiveInt = () =>
+  z.int({ error: rule('must be a positive integer') }).min(1, { error: rule('must be a positive integer') });
+
+/** S3 storage classes a policy may write to or transition to. */
+export const storageClassSchema = z.enum(STORAGE_CLASSES);
+/** One of the storage classes in {@link storageClassSchema}. */
+export type StorageClass = z.output<typeof storageClassSchema>;
+
+/** Compression wish; the level defaults to the codec's usual trade-off (zstd 3, gzip 6). */
+export const codecSpecSchema = z.discriminatedUnion(
+  'name',
+  [
+    z.strictObject({
+      name: z.literal('zstd'),
+      level: z
+        .int({ error: rule('must be an integer from 1 to 19') })
+        .min(1)
+        .max(19)
+        .default(3),
+    }),
+    z.strictObject({
+      name: z.literal('gzip'),
+      level: z
+        .int({ error: rule('must be an integer from 1 to 9') })
+        .min(1)
+        .max(9)
+        .default(6),
+    }),
+  ],
+  { error: rule('must be "zstd" or "gzip"') },
+);
+/** Codec and level after defaults: what `chooseCodec` expects. */
+export type CodecSpec = z.output<typeof codecSpecSchema>;
+
+/** Grandfather-father-son: every object is a daily; Sunday objects are also weeklies, 1st-of-month ones monthlies. */
+export const gfsSchema = z.strictObject({
+  dailyDays: positiveInt(),
+  weeklyWeeks: positiveInt(),
+  monthlyMonths: positiveInt(),
+});
+
+/** Exactly one of: a number of days, forever, or a GFS rotation. */
+export const retentionSchema = z.union(
+  [
+    z.strictObject({ days: positiveInt() }),
+    z.strictObject({
+      keepForever: z.literal(true, { error: rule('must be true (omit retention.keepForever otherwise)') }),
+    }),
+    z.strictObject({ gfs: gfsSchema }),
+  ],
+  { error: rule('must be exactly one of { "days": n }, { "keepForever": true } or { "gfs": {...} }') },
+);
+/** A policy's retention, discriminated by which key it has. */
+export type Retention = z.output<typeof retentionSchema>;
+
+/** A lifecycle transition: after `days` days, S3 moves the object to `class`. */
+export const transitionSchema = z.strictObject({
+  days: positiveInt(),
+  class: storageClassSchema,
+});
+
+/** Where objects are written and how they move to colder classes as they age. */
+export const storageSchema = z.strictObject({
+  // Small objects are written STANDARD whatever this says: see storageClassAtWrite.
+  class: storageClassSchema,
+  transitions: z.array(transitionSchema).default([]),
+});
+
+/** Which sources a policy applies to. */
+export const matchSchema = z.strictObject({
+  sources: z
+    .array(z.string().min(1, { error: 'must not be empty' }))
+    .min(1, { error: rule('must list at least one glob') }),
+  tags: z.record(z.string().min(1), z.string()).optional(),
+});
+
+/** S3 Object Lock retention applied to each archive at write. */
+export const objectLockSchema = z.strictObject({
+  mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+  days: positiveInt(),
+});
+
+/** One archive policy. */
+export const policySchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'must be 1 to 32 characters of a-z, 0-9 and -' }),
+  description: z.string().optional(),
+  priority: z.int({ error: rule('must be an integer') }).default(0),
+  match: matchSchema,
+  retention: retentionSchema,
+  storage: storageSchema,
+  codec: codecSpecSchema,
+  // Off unless asked for: deleting the source is the one step that cannot be undone.
+  deleteSourceAfterArchive: z.boolean().default(false),
+  objectLock: objectLockSchema.optional(),
+  acknowledgeEarlyDeletion: z.boolean().default(false),
+});
+/** One validated policy, with defaults filled in. */
+export type Policy = z.output<typeof policySchema>;
+
+/** The whole `policies.json`; cross-policy rules are checked in load.ts. */
+export const policyFileSchema = z.strictObject({
+  version: z.literal(1, { error: rule('must be 1, the only policy file version this logvault reads') }),
+  defaultPolicy: z.string().min(1),
+  policies: z.array(policySchema).min(1, { error: rule('must list at least one policy') }),
+});
+/** The parsed `policies.json`, before cross-policy checks. */
+export type PolicyFile = z.output<typeof policyFileSchema>;
+/** `policies.json` as written, before defaults are filled in. */
+export type PolicyFileInput = z.input<typeof policyFileSchema>;

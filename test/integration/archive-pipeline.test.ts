@@ -1,0 +1,204 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '#local/cloud.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { listArchives } from '#shared/archive/list.ts';
+import type { ReadDeps } from '#shared/archive/open-archive.ts';
+import { restoreToDirectory } from '#shared/archive/restore.ts';
+import { createKms } from '#shared/clients/aws.ts';
+import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
+import { listKeys, queueDepth } from '../helpers/archive.ts';
+import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { awkwardLogs, writeTree } from '../helpers/log-files.ts';
+
+let cloud: LocalCloud;
+let s3: S3Client;
+let sqs: SQSClient;
+let deps: ReadDeps;
+let ingest: string;
+let archive: string;
+
+async function archivesOf(source: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of listArchives(s3, archive, { source })) keys.push(e.archiveKey);
+  return keys;
+}
+
+beforeAll(async () => {
+  cloud = await freshCloud();
+  s3 = new S3Client({ forcePathStyle: true });
+  sqs = new SQSClient({});
+  ingest = cloud.outputs.IngestBucketName as string;
+  archive = cloud.outputs.ArchiveBucketName as string;
+  deps = { s3, keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()), bucket: archive };
+});
+afterAll(() => cloud?.stop());
+
+describe('upload → notification → ingest → archive → restore', () => {
+  const files = awkwardLogs();
+  const source = 'web-frontend';
+
+  it('restores every awkward file byte-identical', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lv-ship-'));
+    writeTree(dir, files);
+    for (const f of await collectFiles([dir])) await shipFile(s3, ingest, source, f);
+
+    const keys = await eventually(async () => {
+      const k = await archivesOf(source);
+      return k.length === Object.keys(files).length ? k : undefined;
+    }, 'every shipped file to be archived');
+
+    const out = mkdtempSync(join(tmpdir(), 'lv-restore-'));
+    for (const key of keys) await restoreToDirectory(deps, key, out);
+    for (const [rel, content] of Object.entries(files)) {
+      expect(readFileSync(join(out, source, rel)).equals(content), rel).toBe(true);
+    }
+  });
+
+  it('keeps no plaintext in the archive bucket', async () => {
+    const needle = files['plain.log']?.subarray(100, 132) as Buffer;
+    for (const key of await listKeys(s3, archive, 'archive/')) {
+      const body = Buffer.from(
+        await (
+          await s3.send(new GetObjectCommand({ Bucket: archive, Key: key }))
+        ).Body!.transformToByteArray(),
+      );
+      expect(body.includes(needle), key).toBe(false);
+    }
+  });
+
+  it('stores archives with SSE-KMS on the archive key, and small ones in STANDARD', async () => {
+    const [key] = await archivesOf(source);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: archive, Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toContain(cloud.outputs.ArchiveKeyArn?.split('/').pop());
+    const entries = [];
+    for await (const e of listArchives(s3, archive, { source })) entries.push(e);
+    for (const e of entries.filter((x) => x.archivedSize < 128 * 1024))
+      expect(e.storageClass).toBe('STANDARD');
+  });
+
+  it('deletes the sources only after archiving, as the default policy asks', async () => {
+    await eventually(
+      async () => ((await listKeys(s3, ingest, `${source}/`)).length === 0 ? true : undefined),
+      'sources deleted',
+    );
+  });
+
+  it('leaves no multipart upload open', async () => {
+    const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: archive }));
+    expect(res.Uploads ?? []).toHaveLength(0);
+  });
+});
+
+describe('delivery guarantees', () => {
+  it('turns three deliveries of one notification, two of them concurrent, into one archive', async () => {
+    await s3.send(
+      new (await import('@aws-sdk/client-s3')).PutObjectCommand({
+        Bucket: ingest,
+        Key: 'dupes/app.log',
+        Body: 'once\n',
+      }),
+    );
+    const archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction');
+    const job = JSON.stringify({
+      bucket: ingest,
+      key: 'dupes/app.log',
+      source: 'dupes',
+      policy: 'standard',
+      eventTime: new Date().toISOString(),
+    });
+    const record = (id: string) => ({
+      messageId: id,
+      body: job,
+      receiptHandle: id,
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn',
+      awsRegion: 'us-east-1',
+    });
+    const results = await Promise.all([
+      archiveFn?.invoke({ Records: [record('a')] }),
+      archiveFn?.invoke({ Records: [record('b')] }),
+    ]);
+    await archiveFn?.invoke({ Records: [record('c')] });
+    for (const r of results) expect(r).toEqual({ batchItemFailures: [] });
+    await eventually(
+      async () => ((await archivesOf('dupes')).length === 1 ? true : undefined),
+      'the archive',
+    );
+    // Let any notification-driven copy of the job run too, then count again.
+    await eventually(
+      async () => ((await queueDepth(sqs, cloud.outputs.ArchiveQueueUrl as string)) === 0 ? true : undefined),
+      'archive queue drained',
+    );
+    expect(await archivesOf('dupes')).toHaveLength(1);
+  });
+
+  it('skips s3:TestEvent and sends a malformed body to the dead-letter queue, without failing its neighbours', async () => {
+    const queue = cloud.outputs.IngestQueueUrl as string;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue,
+        MessageBody: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: ingest }),
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: '{"not": "an s3 event"' }));
+    await s3.send(
+      new (await import('@aws-sdk/client-s3')).PutObjectCommand({
+        Bucket: ingest,
+        Key: 'neighbour/ok.log',
+        Body: 'fine\n',
+      }),
+    );
+    await eventually(
+      async () => ((await archivesOf('neighbour')).length === 1 ? true : undefined),
+      'the neighbour archived',
+    );
+    await eventually(
+      async () =>
+        (await queueDepth(sqs, cloud.outputs.IngestDeadLetterQueueUrl as string)) === 1 ? true : undefined,
+      'the malformed message in the DLQ',
+      60_000,
+    );
+  });
+
+  it('drops a job whose source vanished instead of retrying it forever', async () => {
+    const archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction');
+    const body = JSON.stringify({
+      bucket: ingest,
+      key: 'gone/never-there.log',
+      source: 'gone',
+      policy: 'standard',
+      eventTime: new Date().toISOString(),
+    });
+    const res = await archiveFn?.invoke({
+      Records: [
+        {
+          messageId: 'v',
+          body,
+          receiptHandle: 'v',
+          attributes: {},
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn',
+          awsRegion: 'us-east-1',
+        },
+      ],
+    });
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(await archivesOf('gone')).toHaveLength(0);
+  });
+});
