@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Handlers log JSON and EMF as they would in Lambda; show it only for tests that fail.
+    silent: 'passed-only',
     projects: [
       {
         test: {

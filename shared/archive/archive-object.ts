@@ -98,9 +98,7 @@ async function indexExpiry(s3: S3Client, bucket: string, expires: Date, archiveK
 
 async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
   // Deleting the exact version archived: a newer upload under the same key is never touched.
-  await s3.send(
-    new DeleteObjectCommand({ Bucket: src.identity.bucket, Key: src.identity.key, VersionId: src.versionId }),
-  );
+  await s3.send(new DeleteObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId }));
 }
 
 /**
@@ -115,7 +113,8 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
     return { status: 'vanished' };
   }
   const policy = policyFor(job, deps.policies);
-  const archiveKey = archiveKeyFor(src.identity, src.lastModified);
+  const { sha256, body } = await digestFirst(s3, src);
+  const archiveKey = archiveKeyFor({ bucket: src.bucket, key: src.key, sha256 }, src.lastModified);
   const existing = await headArchive(s3, config.archiveBucket, archiveKey);
   if (existing) {
     // The first delivery may have died between writing the archive and indexing it.
@@ -129,10 +128,9 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
 
   const archivedAt = (deps.now ?? (() => new Date()))();
   const expires = computeExpiry(policy, archivedAt);
-  const { sha256, body } = await digestFirst(s3, src);
   const { head, body: plaintext } = await firstBytes(await body());
   const codec = chooseCodec({ name: policy.codec.name, level: policy.codec.level }, head);
-  const { source } = splitSourceKey(src.identity.key);
+  const { source } = splitSourceKey(src.key);
   const sealed = seal(plaintext, {
     codec,
     keyring: deps.keyring,
@@ -141,9 +139,9 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
     verify: true,
     context: {
       [CONTEXT.source]: source,
-      [CONTEXT.bucket]: src.identity.bucket,
-      [CONTEXT.key]: src.identity.key,
-      [CONTEXT.revision]: src.identity.revision,
+      [CONTEXT.bucket]: src.bucket,
+      [CONTEXT.key]: src.key,
+      [CONTEXT.version]: src.revision,
       [CONTEXT.sha256]: sha256,
       [CONTEXT.codec]: codec.codec,
     },
@@ -158,9 +156,9 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
     tagging: `logvault-policy=${encodeURIComponent(policy.name)}`,
     metadata: toS3Metadata({
       source,
-      sourceBucket: src.identity.bucket,
-      sourceKey: src.identity.key,
-      sourceRevision: src.identity.revision,
+      sourceBucket: src.bucket,
+      sourceKey: src.key,
+      sourceRevision: src.revision,
       sourceETag: src.eTag,
       sourceSize: src.size,
       sourceModified: src.lastModified.toISOString(),

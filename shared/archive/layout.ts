@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
  * - `source` is the first segment of the ingest key (an instance id or an application name).
  * - The date is the UTC day the source object was last modified, so one object version always
  *   maps to one day, however late or often its notification is redelivered.
- * - `id` is 16 hex digits of SHA-256 over (bucket, key, version or ETag): the same source object
- *   version always gives the same archive key, which makes redelivery idempotent.
+ * - `id` is 16 hex digits of SHA-256 over (bucket, key, SHA-256 of the content): the same log
+ *   at the same key always gives the same archive key, whether its notification is redelivered or
+ *   the file is shipped again, which makes both idempotent.
  * - Restore by source and time range is one contiguous prefix range scan under `archive/{source}/`.
  * - The sweeper lists `expiry/{day}/` for the days that are due, so its request count grows with
  *   the number of expired objects plus one listing per day, never with the archive's size.
@@ -25,8 +26,8 @@ const MAX_ARCHIVE_KEY_BYTES = 1000;
 export interface SourceIdentity {
   readonly bucket: string;
   readonly key: string;
-  /** The version id where the bucket is versioned, otherwise the ETag. */
-  readonly revision: string;
+  /** Hex SHA-256 of the object's content. */
+  readonly sha256: string;
 }
 
 /** Source name given to objects uploaded at the bucket's top level, outside any source folder. */
@@ -44,7 +45,7 @@ export function splitSourceKey(key: string): { source: string; relative: string 
 
 export function archiveId(identity: SourceIdentity): string {
   return createHash('sha256')
-    .update(`${identity.bucket}\n${identity.key}\n${identity.revision}`)
+    .update(`${identity.bucket}\n${identity.key}\n${identity.sha256}`)
     .digest('hex')
     .slice(0, 16);
 }

@@ -70,7 +70,7 @@ export const CONTEXT = {
   source: 'logvault:source',
   bucket: 'logvault:bucket',
   key: 'logvault:key',
-  revision: 'logvault:revision',
+  version: 'logvault:version',
   sha256: 'logvault:sha256',
   codec: 'logvault:codec',
 } as const;

@@ -49,14 +49,14 @@ function checkContext(archiveKey: string, context: Record<string, string>) {
   const source = need(CONTEXT.source);
   const bucket = need(CONTEXT.bucket);
   const key = need(CONTEXT.key);
-  const revision = need(CONTEXT.revision);
+  const sha256 = need(CONTEXT.sha256);
   const parsed = parseArchiveKey(archiveKey);
   // The context is authenticated; the key is not. An archive moved or copied to another key,
   // or swapped with another archive, names a different object in its context.
-  if (!parsed || parsed.id !== archiveId({ bucket, key, revision }) || parsed.source !== source) {
+  if (!parsed || parsed.id !== archiveId({ bucket, key, sha256 }) || parsed.source !== source) {
     throw new IntegrityError(archiveKey, `encryption context names another object (${bucket}/${key})`);
   }
-  return { source, originalKey: key, sha256: need(CONTEXT.sha256), codec: need(CONTEXT.codec) as Codec };
+  return { source, originalKey: key, sha256, codec: need(CONTEXT.codec) as Codec };
 }
 
 /**

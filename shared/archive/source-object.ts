@@ -2,10 +2,12 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isAwsError, SourceChangedError } from '../errors.ts';
 import type { ArchiveJob } from './job.ts';
-import type { SourceIdentity } from './layout.ts';
 
 export interface SourceObject {
-  readonly identity: SourceIdentity;
+  readonly bucket: string;
+  readonly key: string;
+  /** Version id where the bucket is versioned, otherwise the ETag: names exactly what was read. */
+  readonly revision: string;
   readonly versionId?: string;
   readonly eTag: string;
   readonly size: number;
@@ -29,7 +31,9 @@ export async function headSource(s3: S3Client, job: ArchiveJob): Promise<SourceO
     // A checksum with a part count ("…-3") is a checksum of checksums, not of the object.
     const full = head.ChecksumSHA256 && !head.ChecksumSHA256.includes('-') ? head.ChecksumSHA256 : undefined;
     return {
-      identity: { bucket: job.bucket, key: job.key, revision: head.VersionId ?? eTag.replaceAll('"', '') },
+      bucket: job.bucket,
+      key: job.key,
+      revision: head.VersionId ?? eTag.replaceAll('"', ''),
       eTag,
       size: head.ContentLength ?? 0,
       lastModified: head.LastModified ?? new Date(job.eventTime),
@@ -47,15 +51,15 @@ export async function openSource(s3: S3Client, src: SourceObject): Promise<Reada
   try {
     const res = await s3.send(
       new GetObjectCommand({
-        Bucket: src.identity.bucket,
-        Key: src.identity.key,
+        Bucket: src.bucket,
+        Key: src.key,
         ...(src.versionId ? { VersionId: src.versionId } : { IfMatch: src.eTag }),
       }),
     );
     return res.Body as Readable;
   } catch (error) {
     if (isAwsError(error, 'PreconditionFailed', 412, 'NoSuchKey', 'NoSuchVersion', 404)) {
-      throw new SourceChangedError(`${src.identity.key} changed or vanished while it was being archived`, {
+      throw new SourceChangedError(`${src.key} changed or vanished while it was being archived`, {
         cause: error,
       });
     }
