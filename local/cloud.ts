@@ -20,6 +20,8 @@ export interface LocalCloudOptions {
   /** Start queue pollers, schedules and the HTTP API (off: resources only). */
   readonly triggers?: boolean;
   readonly onEvent?: (line: string) => void;
+  /** Variables that override the template's function environment (e.g. a quieter log level). */
+  readonly env?: Record<string, string>;
 }
 
 export interface LocalCloud {
@@ -68,6 +70,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       stackName: `logvault-${stage}`,
     });
     const functions = await loadFunctions(template, stack);
+    Object.assign(process.env, opts.env);
     const outputs: Record<string, string> = {};
     for (const [name, out] of Object.entries(template.Outputs ?? {})) {
       outputs[name] = String(await stack.resolve(out.Value));

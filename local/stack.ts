@@ -1,5 +1,12 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
   CreateAliasCommand,
   CreateKeyCommand,
   EnableKeyRotationCommand,
@@ -34,6 +41,8 @@ export const EMULATED_TYPES = [
   'AWS::S3::Bucket',
   'AWS::S3::BucketPolicy',
   'AWS::DynamoDB::Table',
+  'AWS::IAM::Role',
+  'AWS::IAM::InstanceProfile',
 ] as const;
 
 // The deployment bucket only holds deploy artifacts; locally there is nothing to deploy.
@@ -68,6 +77,7 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
   const sqs = new SQSClient({});
   const kms = new KMSClient({});
   const ddb = new DynamoDBClient({});
+  const iam = new IAMClient({});
   const arn = (service: string, resource: string) =>
     `arn:aws:${service}:${pseudo.region}:${pseudo.accountId}:${resource}`;
 
@@ -155,6 +165,18 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
           await ddb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: ttl }));
         return { ref: name, attrs: { Arn: arn('dynamodb', `table/${name}`) } };
       }
+      case 'AWS::IAM::Role':
+        return createRole(id, p);
+      case 'AWS::IAM::InstanceProfile': {
+        // EC2 refuses a launch whose instance profile is not in (moto's) IAM.
+        const InstanceProfileName = (p.InstanceProfileName as string) ?? `${pseudo.stackName}-${id}`;
+        const res = await iam.send(
+          new CreateInstanceProfileCommand({ InstanceProfileName, Path: (p.Path as string) ?? '/' }),
+        );
+        for (const RoleName of (p.Roles as string[]) ?? [])
+          await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName, RoleName }));
+        return { ref: InstanceProfileName, attrs: { Arn: res.InstanceProfile?.Arn ?? '' } };
+      }
       case 'AWS::Lambda::Function': {
         const name = (p.FunctionName as string) ?? id;
         return { ref: name, attrs: { Arn: arn('lambda', `function:${name}`) } };
@@ -162,6 +184,27 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
       default:
         return { ref: id, attrs: { Arn: arn(resource.Type.split('::')[1]?.toLowerCase() ?? 'local', id) } };
     }
+  }
+
+  async function createRole(id: string, p: Props): Promise<Physical> {
+    const RoleName = (p.RoleName as string) ?? `${pseudo.stackName}-${id}`;
+    const res = await iam.send(
+      new CreateRoleCommand({
+        RoleName,
+        Path: (p.Path as string) ?? '/',
+        AssumeRolePolicyDocument: JSON.stringify(p.AssumeRolePolicyDocument),
+      }),
+    );
+    for (const policy of (p.Policies as { PolicyName: string; PolicyDocument: unknown }[]) ?? []) {
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName,
+          PolicyName: policy.PolicyName,
+          PolicyDocument: JSON.stringify(policy.PolicyDocument),
+        }),
+      );
+    }
+    return { ref: RoleName, attrs: { Arn: res.Role?.Arn ?? '', RoleId: res.Role?.RoleId ?? '' } };
   }
 
   async function createBucket(id: string, p: Props): Promise<Physical> {

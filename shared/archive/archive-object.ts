@@ -93,7 +93,14 @@ async function headArchive(
 }
 
 async function indexExpiry(s3: S3Client, bucket: string, expires: Date, archiveKey: string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: expiryIndexKey(expires, archiveKey), Body: '' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: expiryIndexKey(expires, archiveKey),
+      Body: '',
+      ContentLength: 0,
+    }),
+  );
 }
 
 async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {

@@ -8,8 +8,6 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { isAwsError } from '../errors.ts';
 
-/** Below this size IA and Glacier classes cost more than STANDARD (128 KiB billing minimum). */
-export const SMALL_OBJECT_BYTES = 128 * 1024;
 const PART_SIZE = 8 * 1024 * 1024;
 
 export interface ArchiveWrite {
@@ -53,7 +51,8 @@ async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerato
  * rule is the backstop if the process dies first.
  */
 export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
-  const { head, rest } = await readAhead(w.body, SMALL_OBJECT_BYTES);
+  // lib-storage would buffer the first part anyway; reading it here lets small archives go in one PUT.
+  const { head, rest } = await readAhead(w.body, PART_SIZE);
   const params: Omit<PutObjectCommandInput, 'Body'> = {
     Bucket: w.bucket,
     Key: w.key,
@@ -72,7 +71,7 @@ export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'writ
   };
   try {
     if (!rest) {
-      // Small enough to be whole in memory already: one PUT, no multipart bookkeeping.
+      // Whole in memory already: one PUT, no multipart bookkeeping.
       await s3.send(new PutObjectCommand({ ...params, Body: head }));
       return 'written';
     }

@@ -10,6 +10,7 @@ import {
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
+import { awkwardLogs, writeTree } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
@@ -18,7 +19,7 @@ import { createKms } from '#shared/clients/aws.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { listKeys, queueDepth } from '../helpers/archive.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
-import { awkwardLogs, writeTree } from '../helpers/log-files.ts';
+import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 
 let cloud: LocalCloud;
 let s3: S3Client;
@@ -129,10 +130,10 @@ describe('delivery guarantees', () => {
       awsRegion: 'us-east-1',
     });
     const results = await Promise.all([
-      archiveFn?.invoke({ Records: [record('a')] }),
-      archiveFn?.invoke({ Records: [record('b')] }),
+      archiveFn?.invoke(sqsEvent(sqsRecord(job, 'a'))),
+      archiveFn?.invoke(sqsEvent(sqsRecord(job, 'b'))),
     ]);
-    await archiveFn?.invoke({ Records: [record('c')] });
+    await archiveFn?.invoke(sqsEvent(sqsRecord(job, 'c')));
     for (const r of results) expect(r).toEqual({ batchItemFailures: [] });
     await eventually(
       async () => ((await archivesOf('dupes')).length === 1 ? true : undefined),
@@ -183,21 +184,7 @@ describe('delivery guarantees', () => {
       policy: 'standard',
       eventTime: new Date().toISOString(),
     });
-    const res = await archiveFn?.invoke({
-      Records: [
-        {
-          messageId: 'v',
-          body,
-          receiptHandle: 'v',
-          attributes: {},
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn',
-          awsRegion: 'us-east-1',
-        },
-      ],
-    });
+    const res = await archiveFn?.invoke(sqsEvent(sqsRecord(body)));
     expect(res).toEqual({ batchItemFailures: [] });
     expect(await archivesOf('gone')).toHaveLength(0);
   });

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devStateFile } from '#cli/target.ts';
+import { awkwardLogs, writeTree } from '#local/sample-logs.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { eventually } from '../helpers/cloud.ts';
-import { awkwardLogs, writeTree } from '../helpers/log-files.ts';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'logvault.mjs');

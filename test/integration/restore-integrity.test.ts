@@ -1,0 +1,104 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '#local/cloud.ts';
+import { logText } from '#local/sample-logs.ts';
+import { archiveObject } from '#shared/archive/archive-object.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import type { ReadDeps } from '#shared/archive/open-archive.ts';
+import { restoreToDirectory, verifyArchive } from '#shared/archive/restore.ts';
+import { createKms } from '#shared/clients/aws.ts';
+import { IntegrityError } from '#shared/errors.ts';
+import { policies } from '#shared/policies.ts';
+import { freshCloud } from '../helpers/cloud.ts';
+
+let cloud: LocalCloud;
+let s3: S3Client;
+let deps: ReadDeps;
+const keys: Record<string, string> = {};
+const quiet = { info: () => undefined, warn: () => undefined };
+
+async function archive(key: string, body: string): Promise<string> {
+  const ingest = cloud.outputs.IngestBucketName as string;
+  await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
+  const outcome = await archiveObject(
+    {
+      bucket: ingest,
+      key,
+      source: key.split('/')[0] as string,
+      policy: 'standard',
+      eventTime: new Date().toISOString(),
+    },
+    {
+      s3,
+      keyring: deps.keyring,
+      policies,
+      logger: quiet,
+      config: { archiveBucket: deps.bucket, archiveKeyArn: cloud.outputs.ArchiveKeyArn as string },
+    },
+  );
+  if (outcome.status !== 'archived') throw new Error(`not archived: ${outcome.status}`);
+  return outcome.archiveKey;
+}
+
+async function bytesOf(key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+  return Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+}
+
+async function overwrite(key: string, body: Buffer): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body }));
+}
+
+beforeAll(async () => {
+  cloud = await freshCloud({ triggers: false });
+  s3 = new S3Client({ forcePathStyle: true });
+  deps = {
+    s3,
+    keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()),
+    bucket: cloud.outputs.ArchiveBucketName as string,
+  };
+  keys.flipped = await archive('tamper/flipped.log', logText(5000, 1));
+  keys.swapped = await archive('tamper/swapped.log', logText(5000, 2));
+  keys.donor = await archive('tamper/donor.log', logText(5000, 3));
+  keys.truncated = await archive('tamper/truncated.log', logText(5000, 4));
+});
+afterAll(() => cloud?.stop());
+
+async function expectRefused(archiveKey: string, message: RegExp) {
+  const out = mkdtempSync(join(tmpdir(), 'lv-tamper-'));
+  const error = await restoreToDirectory(deps, archiveKey, out).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(IntegrityError);
+  expect((error as Error).message).toContain(archiveKey);
+  expect((error as Error).message).toMatch(message);
+  expect(readdirSync(out)).toEqual([]);
+  await expect(verifyArchive(deps, archiveKey)).rejects.toThrow(IntegrityError);
+}
+
+describe('restore refuses tampered archives and writes nothing', () => {
+  it('restores an untouched archive', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lv-ok-'));
+    const { decoded } = await restoreToDirectory(deps, keys.donor as string, out);
+    expect(decoded.originalKey).toBe('tamper/donor.log');
+  });
+
+  it('refuses a flipped byte', async () => {
+    const bytes = await bytesOf(keys.flipped as string);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    await overwrite(keys.flipped as string, bytes);
+    await expectRefused(keys.flipped as string, /cannot be decoded/);
+  });
+
+  it('refuses another archive swapped in under this key', async () => {
+    await overwrite(keys.swapped as string, await bytesOf(keys.donor as string));
+    await expectRefused(keys.swapped as string, /names another object/);
+  });
+
+  it('refuses a truncated archive', async () => {
+    const bytes = await bytesOf(keys.truncated as string);
+    await overwrite(keys.truncated as string, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await expectRefused(keys.truncated as string, /cannot be decoded/);
+  });
+});

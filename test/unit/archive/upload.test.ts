@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { writeArchive } from '#shared/archive/upload.ts';
+
+const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const mock = mockClient(s3);
+const base = {
+  bucket: 'archive',
+  key: 'archive/x/2026-01-01/a.log.0123456789abcdef.lv',
+  metadata: {},
+  kmsKeyArn: 'arn:aws:kms:us-east-1:1:key/k',
+  storageClassFor: () => 'STANDARD' as const,
+};
+const big = () =>
+  Readable.from(
+    (function* () {
+      for (let i = 0; i < 20; i++) yield randomBytes(1024 * 1024);
+    })(),
+  );
+
+beforeEach(() => {
+  mock.reset();
+  mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+  mock.on(AbortMultipartUploadCommand).resolves({});
+  mock.on(CompleteMultipartUploadCommand).resolves({});
+});
+
+describe('writeArchive', () => {
+  it('aborts the multipart upload when a part fails, and never completes it', async () => {
+    mock
+      .on(UploadPartCommand)
+      .resolvesOnce({ ETag: '"p1"' })
+      .rejects(
+        new S3ServiceException({
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        }),
+      );
+    await expect(writeArchive(s3, { ...base, body: big() })).rejects.toThrow();
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('aborts when the body fails mid-stream (a failed digest check), and never completes', async () => {
+    mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    const failing = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 12; i++) yield randomBytes(1024 * 1024);
+        throw new Error('SHA-256 mismatch');
+      })(),
+    );
+    await expect(writeArchive(s3, { ...base, body: failing })).rejects.toThrow('SHA-256 mismatch');
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+  });
+
+  it('reports a lost conditional-write race as an existing archive', async () => {
+    mock.on(PutObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+      }),
+    );
+    await expect(writeArchive(s3, { ...base, body: Readable.from([Buffer.from('small')]) })).resolves.toBe(
+      'exists',
+    );
+    expect(mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      IfNoneMatch: '*',
+      ServerSideEncryption: 'aws:kms',
+      BucketKeyEnabled: true,
+    });
+  });
+});
