@@ -71,8 +71,8 @@ describe('the local stack agrees with the packaged template', () => {
       expect((lifecycle.Rules ?? []).map((r) => r.ID).sort(), id).toEqual(wantRules);
       const notifications = await s3().send(new GetBucketNotificationConfigurationCommand({ Bucket }));
       const wantQueues =
-        ((want.NotificationConfiguration as { QueueConfigurations?: { Queue: string }[] }) ?? {})
-          .QueueConfigurations ?? [];
+        (want.NotificationConfiguration as { QueueConfigurations?: { Queue: string }[] } | undefined)
+          ?.QueueConfigurations ?? [];
       expect(
         (notifications.QueueConfigurations ?? []).map((q) => q.QueueArn),
         id,

@@ -86,7 +86,8 @@ describe('restore refuses tampered archives and writes nothing', () => {
 
   it('refuses a flipped byte', async () => {
     const bytes = await bytesOf(keys.flipped as string);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const middle = Math.floor(bytes.length / 2);
+    bytes.writeUInt8(bytes.readUInt8(middle) ^ 0x01, middle);
     await overwrite(keys.flipped as string, bytes);
     await expectRefused(keys.flipped as string, /cannot be decoded/);
   });

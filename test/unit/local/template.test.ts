@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax is what is under test.
 import { describe, expect, it } from 'vitest';
 import { makeResolver } from '#local/template.ts';
 
