@@ -37,6 +37,7 @@ export async function archiveRecord(
       metrics.addMetric('CompressionRatio', MetricUnit.NoUnit, outcome.bytesIn / outcome.bytesOut);
     metrics.addMetric('ArchiveLatencyMs', MetricUnit.Milliseconds, Date.now() - Date.parse(job.eventTime));
   }
-  metrics.addMetric(outcome.status === 'vanished' ? 'SourcesVanished' : 'Archived', MetricUnit.Count, 1);
+  const counter = { archived: 'Archived', duplicate: 'Duplicates', vanished: 'SourcesVanished' } as const;
+  metrics.addMetric(counter[outcome.status], MetricUnit.Count, 1);
   return outcome;
 }
