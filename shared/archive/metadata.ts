@@ -46,7 +46,7 @@ export function toS3Metadata(m: ArchiveMetadata): Record<string, string> {
 
 /** Reads metadata back; undefined when the object is not a logvault archive. */
 export function fromS3Metadata(raw: Record<string, string> | undefined): ArchiveMetadata | undefined {
-  if (!raw || raw['lv-layout'] !== '1') return undefined;
+  if (raw?.['lv-layout'] !== '1') return undefined;
   const get = (k: string) => raw[k] ?? '';
   const key = raw['lv-source-key'];
   return {
