@@ -1,6 +1,6 @@
-import { RestoreObjectCommand } from '@aws-sdk/client-s3';
+import type { Tier } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { assertReadable } from '#shared/archive/open-archive.ts';
+import { thaw } from '#shared/archive/cold.ts';
 import { restoreToDirectory, restoreToStream } from '#shared/archive/restore.ts';
 import { ColdObjectError, IntegrityError } from '#shared/errors.ts';
 import { readDeps } from '../clients.ts';
@@ -37,6 +37,9 @@ export function registerRestore(program: Command): void {
       if (!archiveKey && !opts.source) throw new CliError('restore: give an archive key or --source', 2);
       if (archiveKey && opts.source)
         throw new CliError('restore: give an archive key or --source, not both', 2);
+      if (!['Expedited', 'Standard', 'Bulk'].includes(opts.tier)) {
+        throw new CliError(`--tier: ${JSON.stringify(opts.tier)} is not one of Expedited, Standard, Bulk`, 2);
+      }
       const target = await resolveTarget(program.opts());
       const deps = readDeps(target);
       const from = parseInstant(opts.from, '--from');
@@ -54,28 +57,6 @@ export function registerRestore(program: Command): void {
       if (!opts.output && keys.length > 1)
         throw new CliError(`${keys.length} archives match: pass -o DIR to restore them to files`, 2);
 
-      const waitUntilReadable = async (key: string) => {
-        for (;;) {
-          try {
-            await assertReadable(deps, key);
-            return;
-          } catch (error) {
-            if (!(error instanceof ColdObjectError) || !opts.wait) throw error;
-            if (error.restoreState === 'not-started') {
-              await deps.s3.send(
-                new RestoreObjectCommand({
-                  Bucket: deps.bucket,
-                  Key: key,
-                  RestoreRequest: { Days: 2, GlacierJobParameters: { Tier: opts.tier as never } },
-                }),
-              );
-            }
-            process.stderr.write(`${key}: waiting for the S3 restore (${error.storageClass})...\n`);
-            await new Promise((r) => setTimeout(r, 30_000));
-          }
-        }
-      };
-
       const results: {
         archiveKey: string;
         path?: string;
@@ -86,7 +67,12 @@ export function registerRestore(program: Command): void {
       const bar = progress(keys.length, 'restoring');
       for (const key of keys) {
         try {
-          await waitUntilReadable(key);
+          await thaw(deps, key, {
+            wait: Boolean(opts.wait),
+            tier: opts.tier as Tier,
+            onWaiting: (e) =>
+              process.stderr.write(`${key}: waiting for the S3 restore from ${e.storageClass}...\n`),
+          });
           if (opts.output) {
             const { decoded, path } = await restoreToDirectory(deps, key, opts.output);
             results.push({ archiveKey: key, path, sha256: decoded.sha256, bytes: decoded.bytes });

@@ -1,16 +1,17 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import { logText } from '#local/sample-logs.ts';
 import { archiveObject } from '#shared/archive/archive-object.ts';
+import { thaw } from '#shared/archive/cold.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { restoreToDirectory, verifyArchive } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
-import { IntegrityError } from '#shared/errors.ts';
+import { ColdObjectError, IntegrityError } from '#shared/errors.ts';
 import { policies } from '#shared/policies.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 
@@ -64,6 +65,7 @@ beforeAll(async () => {
   keys.swapped = await archive('tamper/swapped.log', logText(5000, 2));
   keys.donor = await archive('tamper/donor.log', logText(5000, 3));
   keys.truncated = await archive('tamper/truncated.log', logText(5000, 4));
+  keys.cold = await archive('cold/old.log', logText(5000, 5));
 });
 afterAll(() => cloud?.stop());
 
@@ -101,5 +103,30 @@ describe('restore refuses tampered archives and writes nothing', () => {
     const bytes = await bytesOf(keys.truncated as string);
     await overwrite(keys.truncated as string, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     await expectRefused(keys.truncated as string, /cannot be decoded/);
+  });
+});
+
+describe('archives in cold storage', () => {
+  it('reports a pending restore, and with wait starts it and then restores', async () => {
+    const key = keys.cold as string;
+    const CopySource = `${deps.bucket}/${encodeURIComponent(key)}`;
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: deps.bucket,
+        Key: key,
+        CopySource,
+        StorageClass: 'GLACIER',
+        MetadataDirective: 'COPY',
+      }),
+    );
+    const out = mkdtempSync(join(tmpdir(), 'lv-cold-'));
+    await expect(restoreToDirectory(deps, key, out)).rejects.toBeInstanceOf(ColdObjectError);
+    await expect(thaw(deps, key, { wait: false, tier: 'Bulk' })).rejects.toMatchObject({
+      restoreState: 'not-started',
+    });
+
+    await thaw(deps, key, { wait: true, tier: 'Bulk', pollMs: 100 });
+    const { decoded } = await restoreToDirectory(deps, key, out);
+    expect(decoded.originalKey).toBe('cold/old.log');
   });
 });
