@@ -21,6 +21,7 @@ export type RateUnit = 'minute' | 'hour' | 'day';
 /** `rate(value unit)`: every `intervalMs`, counted from when the schedule started. */
 export interface RateSchedule {
   readonly kind: 'rate';
+  /** The expression with its spacing normalised, safe to print on one line. */
   readonly expression: string;
   readonly value: number;
   readonly unit: RateUnit;
@@ -33,6 +34,7 @@ export interface RateSchedule {
  */
 export interface CronSchedule {
   readonly kind: 'cron';
+  /** The expression with its spacing normalised, safe to print on one line. */
   readonly expression: string;
   readonly minutes: readonly number[];
   readonly hours: readonly number[];
@@ -88,11 +90,12 @@ export function parseScheduleExpression(expr: string, field?: string): Schedule 
   };
   const text = expr.trim();
   const call = /^(rate|cron)\((.*)\)$/s.exec(text);
-  if (!call)
+  if (!call) {
     return fail('expected rate(value unit) or cron(minutes hours day-of-month month day-of-week year)');
+  }
   const body = (call[2] ?? '').trim();
   try {
-    return call[1] === 'rate' ? parseRate(text, body) : parseCron(text, body);
+    return call[1] === 'rate' ? parseRate(body) : parseCron(body);
   } catch (error) {
     if (error instanceof FieldProblem) return fail(error.message);
     throw error;
@@ -102,7 +105,7 @@ export function parseScheduleExpression(expr: string, field?: string): Schedule 
 // Thrown inside the parser and rewrapped once, so every message gets the field name and expression.
 class FieldProblem extends Error {}
 
-function parseRate(expression: string, body: string): RateSchedule {
+function parseRate(body: string): RateSchedule {
   const parts = /^(\S+)\s+(\S+)$/.exec(body);
   if (!parts) throw new FieldProblem('rate needs a value and a unit, e.g. rate(5 minutes)');
   const [, rawValue = '', rawUnit = ''] = parts;
@@ -119,10 +122,11 @@ function parseRate(expression: string, body: string): RateSchedule {
   const plural = rawUnit.endsWith('s');
   if (value === 1 && plural) throw new FieldProblem(`rate unit must be "${unit}" when the value is 1`);
   if (value !== 1 && !plural) throw new FieldProblem(`rate unit must be "${unit}s" when the value is not 1`);
+  const expression = `rate(${value} ${rawUnit})`;
   return { kind: 'rate', expression, value, unit, intervalMs: value * UNIT_MS[unit] };
 }
 
-function parseCron(expression: string, body: string): CronSchedule {
+function parseCron(body: string): CronSchedule {
   const parts = body.split(/\s+/);
   if (parts.length !== 6) {
     throw new FieldProblem(
@@ -135,7 +139,7 @@ function parseCron(expression: string, body: string): CronSchedule {
   }
   const schedule: CronSchedule = {
     kind: 'cron',
-    expression,
+    expression: `cron(${parts.join(' ')})`,
     minutes: parseField(min, FIELDS.minutes),
     hours: parseField(hour, FIELDS.hours),
     daysOfMonth: dom === '?' ? null : parseField(dom, FIELDS.daysOfMonth),
