@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.ts';
+import { registerInvoke } from './commands/invoke.ts';
 import { registerLs } from './commands/ls.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerRestore } from './commands/restore.ts';
@@ -21,6 +22,7 @@ for (const register of [
   registerShip,
   registerLs,
   registerRestore,
+  registerInvoke,
   registerVerify,
   registerRedrive,
 ]) {

@@ -98,7 +98,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         });
         stopped.push(() => poller.stop());
       }
-      const api = await startHttpApi(functions.routes, opts.apiPort ?? 0);
+      const api = await startHttpApi(functions.routes, opts.apiPort ?? 0, functions.functions);
       apiUrl = api.url;
       stopped.push(() => api.stop());
     }

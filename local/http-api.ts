@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpRoute } from './functions.ts';
+import type { HttpRoute, LocalFunction } from './functions.ts';
 
 // API Gateway HTTP APIs refuse payloads over 10 MB before any function runs.
 const MAX_PAYLOAD = 10 * 1024 * 1024;
@@ -37,23 +37,58 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
+// The Lambda Invoke API's path, so `aws lambda invoke --endpoint-url` and SDK clients work locally.
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+
+/** Runs one function with a raw event, answering like Lambda's Invoke API (RequestResponse). */
+async function invokeDirectly(
+  functions: LocalFunction[],
+  name: string,
+  body: Buffer | 'too-large',
+  send: Send,
+) {
+  const fn = functions.find((f) => f.name === name || f.logicalId === name || f.name.endsWith(`-${name}`));
+  if (!fn) return send(404, { Type: 'User', message: `Function not found: ${name}` });
+  if (body === 'too-large') return send(413, { Type: 'User', message: 'Request payload too large' });
+  let event: unknown;
+  try {
+    event = body.length ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    return send(400, { Type: 'User', message: 'Could not parse request body into json' });
+  }
+  try {
+    send(200, JSON.stringify((await fn.invoke(event)) ?? null));
+  } catch (error) {
+    const e = error as Error;
+    send(200, { errorType: e.name, errorMessage: e.message }, { 'x-amz-function-error': 'Unhandled' });
+  }
+}
+
 /**
  * Serves the template's HTTP API routes with API Gateway's v2.0 payload format. Routes that use
  * AWS_IAM are served without signature checks locally; the request context carries a fixed local
- * IAM identity so handlers see the same shape as in AWS.
+ * IAM identity so handlers see the same shape as in AWS. It also answers Lambda's Invoke API for
+ * every function, so a sample event can be sent to any handler.
  */
 export async function startHttpApi(
   routes: HttpRoute[],
   port: number,
+  functions: LocalFunction[] = [],
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
-    const match = matchRoute(routes, method, url.pathname);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
+    const invocation = INVOKE_PATH.exec(url.pathname);
+    if (method === 'POST' && invocation) {
+      return invokeDirectly(functions, decodeURIComponent(invocation[1] ?? ''), await readBody(req), send);
+    }
+    const match = matchRoute(routes, method, url.pathname);
     if (!match) return send(404, { message: 'Not Found' });
     const body = await readBody(req);
     if (body === 'too-large') return send(413, { message: 'Request Entity Too Large' });

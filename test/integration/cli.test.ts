@@ -111,6 +111,11 @@ describe('logvault CLI against logvault dev', () => {
     expect(JSON.parse(stdout)).toMatchObject({ failed: 0 });
   });
 
+  it('runs any function with a sample event from events/', async () => {
+    const { stdout } = await cli('invoke', 'ingest', '-p', 'events/sqs-s3-notification.json');
+    expect(JSON.parse(stdout)).toEqual({ batchItemFailures: [] });
+  });
+
   it('refuses a restore without a target with a clear message and exit code 2', async () => {
     const err = await cli('restore').catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 2 });
