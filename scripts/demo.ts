@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { humanBytes, printTable } from '#cli/output.ts';
 import { startLocalCloud } from '#local/cloud.ts';
+import { pollUntil } from '#local/poll.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { describeArchive, listArchives } from '#shared/archive/list.ts';
@@ -18,16 +19,6 @@ import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 const t0 = Date.now();
 const say = (line: string) =>
   process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 say('starting the local pipeline (moto + stack from the packaged template + functions on their triggers)...');
 // The functions' own JSON logs and metrics would drown the summary; warnings still show.
@@ -55,12 +46,16 @@ try {
   );
 
   // 2. Watch them arrive in the archive.
-  const keys = await waitFor('the archive', async () => {
-    const found: string[] = [];
-    for await (const e of listArchives(s3, bucket, { source })) found.push(e.archiveKey);
-    process.stdout.write(`\r         archived ${found.length}/${files.length}`);
-    return found.length === files.length ? found : undefined;
-  });
+  const keys = await pollUntil(
+    async () => {
+      const found: string[] = [];
+      for await (const e of listArchives(s3, bucket, { source })) found.push(e.archiveKey);
+      process.stdout.write(`\r         archived ${found.length}/${files.length}`);
+      return found.length === files.length ? found : undefined;
+    },
+    'every shipped file to be archived',
+    60_000,
+  );
   process.stdout.write('\n');
   const rows: (string | number)[][] = [];
   for await (const e of listArchives(s3, bucket, { source })) {

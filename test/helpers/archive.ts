@@ -1,5 +1,10 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalCloud } from '#local/cloud.ts';
+import { archiveObject } from '#shared/archive/archive-object.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { createKms } from '#shared/clients/aws.ts';
+import { policies } from '#shared/policies.ts';
 
 /** Every key under a prefix. */
 export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
@@ -27,4 +32,34 @@ export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
     Number(Attributes.ApproximateNumberOfMessages ?? 0) +
     Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
+}
+
+/** Uploads `body` to the ingest bucket and archives it at once through the real core. */
+export async function archiveNow(
+  cloud: LocalCloud,
+  s3: S3Client,
+  key: string,
+  body: Buffer | string,
+): Promise<string> {
+  const ingest = cloud.outputs.IngestBucketName as string;
+  const keyArn = cloud.outputs.ArchiveKeyArn as string;
+  await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
+  const outcome = await archiveObject(
+    {
+      bucket: ingest,
+      key,
+      source: key.split('/')[0] as string,
+      policy: 'standard',
+      eventTime: new Date().toISOString(),
+    },
+    {
+      s3,
+      keyring: archiveKeyring(keyArn, createKms()),
+      policies,
+      logger: { info: () => undefined, warn: () => undefined },
+      config: { archiveBucket: cloud.outputs.ArchiveBucketName as string, archiveKeyArn: keyArn },
+    },
+  );
+  if (outcome.status !== 'archived') throw new Error(`${key} was not archived: ${outcome.status}`);
+  return outcome.archiveKey;
 }

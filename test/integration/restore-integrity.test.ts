@@ -5,44 +5,21 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import { logText } from '#local/sample-logs.ts';
-import { archiveObject } from '#shared/archive/archive-object.ts';
 import { thaw } from '#shared/archive/cold.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { restoreToDirectory, verifyArchive } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { ColdObjectError, IntegrityError } from '#shared/errors.ts';
-import { policies } from '#shared/policies.ts';
+import { archiveNow } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 
 let cloud: LocalCloud;
 let s3: S3Client;
 let deps: ReadDeps;
 const keys: Record<string, string> = {};
-const quiet = { info: () => undefined, warn: () => undefined };
 
-async function archive(key: string, body: string): Promise<string> {
-  const ingest = cloud.outputs.IngestBucketName as string;
-  await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
-  const outcome = await archiveObject(
-    {
-      bucket: ingest,
-      key,
-      source: key.split('/')[0] as string,
-      policy: 'standard',
-      eventTime: new Date().toISOString(),
-    },
-    {
-      s3,
-      keyring: deps.keyring,
-      policies,
-      logger: quiet,
-      config: { archiveBucket: deps.bucket, archiveKeyArn: cloud.outputs.ArchiveKeyArn as string },
-    },
-  );
-  if (outcome.status !== 'archived') throw new Error(`not archived: ${outcome.status}`);
-  return outcome.archiveKey;
-}
+const archive = (key: string, body: string) => archiveNow(cloud, s3, key, body);
 
 async function bytesOf(key: string): Promise<Buffer> {
   const res = await s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));

@@ -3,14 +3,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import { logText } from '#local/sample-logs.ts';
-import { archiveObject } from '#shared/archive/archive-object.ts';
-import { archiveKeyring } from '#shared/archive/envelope.ts';
-import { createKms } from '#shared/clients/aws.ts';
-import { policies } from '#shared/policies.ts';
+import { archiveNow } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 
 const run = promisify(execFile);
@@ -24,35 +21,17 @@ afterAll(() => cloud?.stop());
 describe('the documented restore path, without logvault', () => {
   it('gives back the original with the AWS CLI, the Encryption SDK CLI and zstd', async () => {
     const s3 = new S3Client({ forcePathStyle: true });
-    const ingest = cloud.outputs.IngestBucketName as string;
     const bucket = cloud.outputs.ArchiveBucketName as string;
     const keyArn = cloud.outputs.ArchiveKeyArn as string;
     const original = Buffer.from(logText(3000, 11));
-    await s3.send(new PutObjectCommand({ Bucket: ingest, Key: 'web/app/app.log', Body: original }));
-    const outcome = await archiveObject(
-      {
-        bucket: ingest,
-        key: 'web/app/app.log',
-        source: 'web',
-        policy: 'standard',
-        eventTime: new Date().toISOString(),
-      },
-      {
-        s3,
-        keyring: archiveKeyring(keyArn, createKms()),
-        policies,
-        logger: { info: () => undefined, warn: () => undefined },
-        config: { archiveBucket: bucket, archiveKeyArn: keyArn },
-      },
-    );
-    if (outcome.status !== 'archived') throw new Error(outcome.status);
+    const archiveKey = await archiveNow(cloud, s3, 'web/app/app.log', original);
 
     // The commands of docs/archive-format.md, step by step.
     const dir = mkdtempSync(join(tmpdir(), 'lv-manual-'));
     const env = { ...process.env, AWS_DEFAULT_REGION: cloud.region };
     await run(
       '.venv/bin/aws',
-      ['s3api', 'get-object', '--bucket', bucket, '--key', outcome.archiveKey, join(dir, 'archive.lv')],
+      ['s3api', 'get-object', '--bucket', bucket, '--key', archiveKey, join(dir, 'archive.lv')],
       { env },
     );
     await run(
@@ -80,7 +59,7 @@ describe('the documented restore path, without logvault', () => {
 
     const restored = readFileSync(join(dir, 'app.log'));
     expect(restored.equals(original)).toBe(true);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: outcome.archiveKey }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: archiveKey }));
     expect(readFileSync(join(dir, 'payload.metadata.json'), 'utf8')).toContain(
       head.Metadata?.['lv-sha256'] as string,
     );
