@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { startLocalCloud } from '#local/cloud.ts';
-import { clearDevState, writeDevState } from '../target.ts';
+import { CliError } from '../output.ts';
+import { clearDevState, projectPath, writeDevState } from '../target.ts';
 
 export function registerDev(program: Command): void {
   program
@@ -13,6 +15,10 @@ export function registerDev(program: Command): void {
     .option('--quiet', 'do not log each batch')
     .action(async (opts: { apiPort?: number; retryDelay: number; quiet?: boolean }) => {
       const started = Date.now();
+      // moto and the template tools live in the project's own virtualenv; install them on first use.
+      const setup = spawnSync('bash', [projectPath('scripts', 'python-env.sh')], { stdio: ['ignore', 2, 2] });
+      if (setup.status !== 0)
+        throw new CliError('could not install the local AWS emulator (scripts/python-env.sh failed)');
       const cloud = await startLocalCloud({
         ...(opts.apiPort ? { apiPort: opts.apiPort } : {}),
         retryDelaySeconds: opts.retryDelay,
