@@ -78,12 +78,19 @@ export function seal(
   ];
   const tee = opts.verify ? new VerifyingTee(opts) : undefined;
   if (tee) stages.push(tee);
-  const counter = new DigestingStream();
+  // Counting only: hashing the ciphertext here would cost a SHA-256 pass for nothing.
+  let ciphertextBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      ciphertextBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
   const ciphertext = new PassThrough({ highWaterMark: 1024 * 1024 });
   const done = pipeline([source, ...stages, counter, ciphertext] as unknown as [Readable, Writable]).then(
     () => ({
       plaintextBytes: plaintext.bytes,
-      ciphertextBytes: counter.bytes,
+      ciphertextBytes,
     }),
   );
   // The consumer sees failures through the ciphertext stream; keep this promise from going unhandled.
