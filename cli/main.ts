@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.ts';
+import { registerHold } from './commands/hold.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerLs } from './commands/ls.ts';
+import { registerPolicies } from './commands/policies.ts';
+import { registerInstances, registerProvision } from './commands/provision.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerShip } from './commands/ship.ts';
+import { registerSweep } from './commands/sweep.ts';
 import { registerVerify } from './commands/verify.ts';
 import { CliError } from './output.ts';
 
@@ -25,6 +29,11 @@ for (const register of [
   registerInvoke,
   registerVerify,
   registerRedrive,
+  registerSweep,
+  registerHold,
+  registerPolicies,
+  registerProvision,
+  registerInstances,
 ]) {
   register(program);
 }

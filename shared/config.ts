@@ -29,3 +29,39 @@ export const ingestEnv = z.object({
   ARCHIVE_QUEUE_URL: z.url(),
 });
 export type IngestEnv = z.infer<typeof ingestEnv>;
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+export const provisionApiEnv = z.object({
+  REQUESTS_TABLE: z.string().min(3),
+  PROVISION_QUEUE_URL: z.url(),
+  /** Instance types operators may ask for, comma-separated. */
+  PROVISION_INSTANCE_TYPES: csv.pipe(z.array(z.string().min(1)).min(1)),
+  /** Most instances one request may launch. */
+  PROVISION_MAX_COUNT: z.coerce.number().int().min(1),
+  LOGVAULT_STAGE: z.string().min(1),
+});
+export type ProvisionApiEnv = z.infer<typeof provisionApiEnv>;
+
+export const provisionWorkerEnv = z.object({
+  REQUESTS_TABLE: z.string().min(3),
+  INGEST_BUCKET: z.string().min(3),
+  INSTANCE_PROFILE_ARN: z.string().startsWith('arn:'),
+  /** The public SSM parameter naming the latest Amazon Linux 2023 arm64 AMI. */
+  AMI_PARAMETER: z.string().startsWith('/'),
+  LOGVAULT_STAGE: z.string().min(1),
+  /** Set by Lambda itself (and by the local runner). */
+  AWS_REGION: z.string().min(1),
+});
+export type ProvisionWorkerEnv = z.infer<typeof provisionWorkerEnv>;
+
+export const sweepEnv = z.object({
+  ARCHIVE_BUCKET: z.string().min(3),
+  SWEEP_QUEUE_URL: z.url(),
+});
+export type SweepEnv = z.infer<typeof sweepEnv>;

@@ -43,3 +43,47 @@ export function isAwsError(error: unknown, ...names: (string | number)[]): boole
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return names.some((n) => (typeof n === 'number' ? status === n : error.name === n));
 }
+
+/** One problem with one field of a request, as the HTTP API reports it. */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A request the API refuses as written (400): malformed JSON, unknown field, value outside an allow-list. */
+export class ValidationError extends Error {
+  override readonly name: string = 'ValidationError';
+  constructor(readonly issues: readonly FieldIssue[]) {
+    super(`invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** The request body is over the API's own limit (413). */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+
+/** The request body is not JSON (415). */
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+}
+
+/** The request is well-formed but asks for more than the configured quota allows (422). */
+export class QuotaExceededError extends ValidationError {
+  override readonly name = 'QuotaExceededError';
+}
+
+/** An Idempotency-Key was reused with a different body (422). */
+export class IdempotencyConflictError extends ValidationError {
+  override readonly name = 'IdempotencyConflictError';
+}
+
+/** No such resource (404). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** EC2 refused a launch for a reason retrying cannot fix (bad AMI, unsupported type, bad parameter). */
+export class PermanentLaunchError extends Error {
+  override readonly name = 'PermanentLaunchError';
+}

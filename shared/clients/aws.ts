@@ -1,6 +1,10 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMS } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Shared client options. The endpoint is never set here: the SDK reads AWS_ENDPOINT_URL itself,
@@ -13,3 +17,11 @@ export const createS3 = (): S3Client =>
 export const createSqs = (): SQSClient => new SQSClient(common);
 // The Encryption SDK's KMS keyring calls methods by name, so it needs the aggregated client.
 export const createKms = (): KMS => new KMS(common);
+
+export const createEc2 = (): EC2Client => new EC2Client(common);
+export const createSsm = (): SSMClient => new SSMClient(common);
+// Optional request fields are left out of items rather than refused.
+export const createDocumentClient = (): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+    marshallOptions: { removeUndefinedValues: true },
+  });

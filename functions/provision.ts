@@ -1,0 +1,40 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { sqsBatch } from '#shared/batch.ts';
+import { createDocumentClient, createEc2, createSsm } from '#shared/clients/aws.ts';
+import { loadConfig, provisionWorkerEnv } from '#shared/config.ts';
+import { PoisonMessageError } from '#shared/errors.ts';
+import { logger, metrics } from '#shared/powertools.ts';
+import { provisionRequest } from '#shared/provision/launch.ts';
+import { renderUserData } from '#shared/provision/user-data.ts';
+
+const config = loadConfig(provisionWorkerEnv);
+const deps = {
+  ec2: createEc2(),
+  ssm: createSsm(),
+  store: { ddb: createDocumentClient(), table: config.REQUESTS_TABLE },
+  config: {
+    ingestBucket: config.INGEST_BUCKET,
+    instanceProfileArn: config.INSTANCE_PROFILE_ARN,
+    amiParameter: config.AMI_PARAMETER,
+    stage: config.LOGVAULT_STAGE,
+    region: config.AWS_REGION,
+  },
+  renderUserData,
+};
+// Request ids are UUID-shaped but derived ones carry no version bits, so z.uuid() would refuse them.
+const message = z.object({ requestId: z.string().regex(/^[0-9a-f-]{36}$/) });
+
+/** Provision-queue messages → EC2 instances that ship their logs to the ingest bucket. */
+export const handler = middy(
+  sqsBatch(async (record, log) => {
+    const parsed = message.safeParse(JSON.parse(record.body));
+    if (!parsed.success) throw new PoisonMessageError(`not a provision message: ${parsed.error.message}`);
+    const status = await provisionRequest(parsed.data.requestId, { ...deps, logger: log });
+    log.info('request settled', { requestId: parsed.data.requestId, status });
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,94 @@
+/**
+ * The provisioning part of the demo: ask the API for an instance, wait for it, then run its shipper
+ * once (as its timer would) and watch the logs arrive in the archive. `scripts/demo.ts` calls it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { LocalCloud } from '#local/cloud.ts';
+import { pollUntil } from '#local/poll.ts';
+import { logText, writeTree } from '#local/sample-logs.ts';
+import { runShipperOnce } from '#local/shipper.ts';
+import { listArchives } from '#shared/archive/list.ts';
+import { SHIPPER_SCRIPT } from '#shared/provision/shipper-script.ts';
+
+async function api(cloud: LocalCloud, method: string, path: string, body?: unknown, headers = {}) {
+  const res = await fetch(`${cloud.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export async function provisionDemo(
+  cloud: LocalCloud,
+  say: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  if (!cloud.apiUrl) throw new Error('the local cloud was started without its HTTP API');
+  const started = Date.now();
+  const request = {
+    name: 'demo-web-1',
+    instanceType: 't4g.micro',
+    backupFrequency: 'rate(15 minutes)',
+    tags: { team: 'demo' },
+  };
+  const accepted = await api(cloud, 'POST', '/instances', request, { 'Idempotency-Key': 'demo-web-1' });
+  if (accepted.status !== 202)
+    throw new Error(`POST /instances answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  say(`POST /instances → 202, request ${String(accepted.body.requestId)} ${String(accepted.body.status)}`);
+
+  const state = await pollUntil(async () => {
+    const { body } = await api(cloud, 'GET', String(accepted.body.statusUrl));
+    return body.status === 'running' || body.status === 'failed' ? body : undefined;
+  }, 'the request to settle');
+  if (state.status !== 'running') throw new Error(`request failed: ${String(state.reason)}`);
+  const launchMs = Date.now() - started;
+  const instanceId = String((state.instanceIds as string[])[0]);
+  const listed = await api(cloud, 'GET', `/instances?source=${request.name}`);
+  const instance = (listed.body.instances as { instanceId: string; tags: Record<string, string> }[]).find(
+    (i) => i.instanceId === instanceId,
+  );
+  say(`running after ${launchMs} ms: ${instanceId}`);
+  say(
+    `  tags: ${Object.entries(instance?.tags ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+
+  // What the instance's timer would do every 15 minutes, run once here against the local cloud.
+  const logDir = mkdtempSync(join(tmpdir(), 'lv-demo-instance-logs-'));
+  const files = { messages: Buffer.from(logText(2000, 7)), 'app/web.log': Buffer.from(logText(500, 8)) };
+  writeTree(logDir, files);
+  const shipStarted = Date.now();
+  await runShipperOnce({
+    script: SHIPPER_SCRIPT,
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    ingestBucket: String(cloud.outputs.IngestBucketName),
+    instanceId,
+    logPaths: [`${logDir}/messages`, `${logDir}/app/*.log`],
+    stateDir: mkdtempSync(join(tmpdir(), 'lv-demo-shipper-state-')),
+  });
+  say(`shipper ran: ${Object.keys(files).length} log file(s) uploaded under ${instanceId}/`);
+
+  const s3 = new S3Client({ forcePathStyle: true });
+  const archived = await pollUntil(async () => {
+    const keys: string[] = [];
+    for await (const e of listArchives(s3, String(cloud.outputs.ArchiveBucketName), { source: instanceId }))
+      keys.push(e.archiveKey);
+    return keys.length >= Object.keys(files).length ? keys : undefined;
+  }, 'the instance logs to be archived');
+  const archiveMs = Date.now() - shipStarted;
+  say(`archived after ${archiveMs} ms: ${archived.length} archive(s) for source ${instanceId}`);
+  return {
+    requestId: accepted.body.requestId,
+    instanceId,
+    tags: instance?.tags ?? {},
+    launchMs,
+    shippedFiles: Object.keys(files).length,
+    archives: archived,
+    archiveMs,
+  };
+}

@@ -1,0 +1,70 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { LocalCloud } from '#local/cloud.ts';
+import { listArchives } from '#shared/archive/list.ts';
+import { setLegalHold } from '#shared/sweep/legal-hold.ts';
+import { runSweep } from '#shared/sweep/run.ts';
+
+const DAY = 86_400_000;
+// Three policies: debug (7 days), instances (30 days), standard (the default, 90 days).
+const DEMO_KEYS = ['debug-app', 'i-0d3m0c0ffee', 'web'].flatMap((source) =>
+  [1, 2].map((n) => `${source}/sweep-demo-${n}.log`),
+);
+
+async function archiveKeysOf(s3: S3Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of listArchives(s3, bucket)) keys.push(e.archiveKey);
+  return keys;
+}
+
+/**
+ * Archives six logs under three policies through the real pipeline, puts a legal hold on one that
+ * will have expired, then sweeps 40 days ahead: first a dry run, then for real. Note: the sweeper
+ * records the run's clock, so real-clock sweeps after this refuse until that time has passed.
+ */
+export async function sweepDemo(
+  cloud: LocalCloud,
+  say: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  const ingest = cloud.outputs.IngestBucketName as string;
+  const bucket = cloud.outputs.ArchiveBucketName as string;
+  for (const key of DEMO_KEYS) {
+    await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: `demo log ${key}\n`.repeat(50) }));
+  }
+  say(`sweep: shipped ${DEMO_KEYS.length} logs (debug-app 7 d, i-… 30 d, web 90 d); waiting for archives…`);
+  const deadline = Date.now() + 120_000;
+  let ours: string[] = [];
+  while (Date.now() < deadline) {
+    ours = (await archiveKeysOf(s3, bucket)).filter((k) => k.includes('/sweep-demo-'));
+    if (ours.length === DEMO_KEYS.length) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (ours.length !== DEMO_KEYS.length) throw new Error(`sweep demo: only ${ours.length} archives appeared`);
+
+  const held = ours.find((k) => k.startsWith('archive/debug-app/')) as string;
+  await setLegalHold(s3, bucket, held, true);
+  say(`sweep: legal hold on ${held}`);
+
+  const now = new Date(Date.now() + 40 * DAY);
+  const dry = await runSweep({ s3, bucket, now, dryRun: true });
+  say(`sweep: dry run at ${now.toISOString().slice(0, 10)} would delete ${dry.deletedKeys.length}:`);
+  for (const k of dry.deletedKeys) say(`  would delete ${k}`);
+
+  const real = await runSweep({ s3, bucket, now });
+  for (const k of real.deletedKeys) say(`  deleted ${k}`);
+  for (const k of real.keptKeys) say(`  kept (${k.reason}) ${k.archiveKey}`);
+  say(
+    `sweep: scanned ${real.scanned}, expired ${real.expired}, deleted ${real.deleted}, ` +
+      `held ${real.skipped.held}, locked ${real.skipped.locked}, failed ${real.failed}, freed ${real.bytesFreed} B`,
+  );
+  const left = new Set(await archiveKeysOf(s3, bucket));
+  return {
+    now: now.toISOString(),
+    held,
+    wouldDelete: dry.deletedKeys,
+    deleted: real.deletedKeys,
+    kept: real.keptKeys,
+    demoArchivesLeft: ours.filter((k) => left.has(k)),
+    report: { ...real, deletedKeys: real.deletedKeys.length, keptKeys: real.keptKeys.length },
+  };
+}

@@ -1,0 +1,121 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { IdempotencyConflictError } from '../errors.ts';
+import type { InstanceRequest } from './request.ts';
+
+export type RequestStatus = 'queued' | 'launching' | 'running' | 'failed';
+
+/** One provisioning request as the requests table holds it. */
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly request: InstanceRequest;
+  readonly bodyHash: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly instanceIds?: string[];
+  readonly reason?: string;
+}
+
+export interface StoreDeps {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly table: string;
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The request id. With an Idempotency-Key it is derived from the caller and the key, so a retry
+ * lands on the same record (and EC2 gets the same ClientToken); without one it is random.
+ */
+export function requestIdFor(idempotencyKey: string | undefined, caller: string): string {
+  if (!idempotencyKey) return randomUUID();
+  const h = hash(`${caller}\n${idempotencyKey}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Records a new request as queued. Returns false when the id already exists with the same body
+ * (a retried request); throws IdempotencyConflictError when the key was used for another body.
+ */
+export async function recordRequest(
+  deps: StoreDeps,
+  requestId: string,
+  request: InstanceRequest,
+  now = new Date(),
+): Promise<{ created: boolean; record: RequestRecord }> {
+  const record: RequestRecord = {
+    requestId,
+    status: 'queued',
+    request,
+    bodyHash: hash(JSON.stringify(request)),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(requestId)',
+      }),
+    );
+    return { created: true, record };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const existing = await getRequest(deps, requestId);
+  if (!existing) throw new Error(`request ${requestId} vanished while being recorded`);
+  if (existing.bodyHash !== record.bodyHash)
+    throw new IdempotencyConflictError([
+      { field: 'Idempotency-Key', message: 'already used for a different request body' },
+    ]);
+  return { created: false, record: existing };
+}
+
+export async function getRequest(deps: StoreDeps, requestId: string): Promise<RequestRecord | undefined> {
+  const res = await deps.ddb.send(
+    new GetCommand({ TableName: deps.table, Key: { requestId }, ConsistentRead: true }),
+  );
+  return res.Item as RequestRecord | undefined;
+}
+
+/** Moves a request to a new status; `instanceIds` and `reason` are set when given. */
+export async function setStatus(
+  deps: StoreDeps,
+  requestId: string,
+  status: RequestStatus,
+  extra: { instanceIds?: string[]; reason?: string } = {},
+  now = new Date(),
+): Promise<void> {
+  const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
+  const values: Record<string, unknown> = { ':s': status, ':u': now.toISOString() };
+  const sets = ['#s = :s', '#u = :u'];
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) continue;
+    names[`#${k}`] = k;
+    values[`:${k}`] = v;
+    sets.push(`#${k} = :${k}`);
+  }
+  await deps.ddb.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { requestId },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(requestId)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+export async function deleteRequest(deps: StoreDeps, requestId: string): Promise<void> {
+  await deps.ddb.send(new DeleteCommand({ TableName: deps.table, Key: { requestId } }));
+}

@@ -1,0 +1,268 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import {
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '#local/cloud.ts';
+import { awkwardLogs, writeTree } from '#local/sample-logs.ts';
+import { runShipperOnce } from '#local/shipper.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { listArchives } from '#shared/archive/list.ts';
+import { restoreToDirectory } from '#shared/archive/restore.ts';
+import { createKms } from '#shared/clients/aws.ts';
+import { eventually, freshCloud } from '../helpers/cloud.ts';
+
+let cloud: LocalCloud;
+let ec2: EC2Client;
+
+const body = {
+  name: 'web-1',
+  instanceType: 't4g.micro',
+  backupFrequency: 'rate(15 minutes)',
+  tags: { team: 'web' },
+  logPaths: ['/var/log/messages', '/var/log/app/*.log'],
+};
+
+interface Answer {
+  status: number;
+  json: Record<string, unknown> & { errors?: { field: string; message: string }[] };
+}
+
+async function call(
+  method: string,
+  path: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const res = await fetch(`${cloud.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(payload === undefined
+      ? {}
+      : { body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+  });
+  return { status: res.status, json: (await res.json()) as Answer['json'] };
+}
+
+async function settled(statusUrl: string): Promise<Answer['json']> {
+  return eventually(
+    async () => {
+      const { json } = await call('GET', statusUrl);
+      return json.status === 'running' || json.status === 'failed' ? json : undefined;
+    },
+    `${statusUrl} to settle`,
+    20_000,
+  );
+}
+
+async function instancesTagged(requestId: string): Promise<Instance[]> {
+  const res = await ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: 'tag:logvault:request-id', Values: [requestId] }] }),
+  );
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+}
+
+beforeAll(async () => {
+  cloud = await freshCloud();
+  ec2 = new EC2Client({});
+});
+afterAll(() => cloud?.stop());
+
+describe('POST /instances → provision queue → EC2', () => {
+  let requestId: string;
+  let instance: Instance;
+
+  it('answers 202 and, within seconds, a running request whose instance ships its logs', async () => {
+    const started = Date.now();
+    const res = await call('POST', '/instances', body, { 'Idempotency-Key': 'web-1-first' });
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({
+      status: 'queued',
+      statusUrl: `/instances/requests/${res.json.requestId}`,
+    });
+    requestId = String(res.json.requestId);
+
+    const state = await settled(String(res.json.statusUrl));
+    expect(state).toMatchObject({ status: 'running', requestId });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const [only, ...rest] = await instancesTagged(requestId);
+    expect(rest).toHaveLength(0);
+    instance = only as Instance;
+    expect(state.instanceIds).toEqual([instance.InstanceId]);
+    const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({
+      'logvault:request-id': requestId,
+      'logvault:source': 'web-1',
+      Name: 'web-1',
+      team: 'web',
+    });
+    expect(instance.MetadataOptions?.HttpTokens).toBe('required');
+    expect(instance.IamInstanceProfile?.Arn).toBe(cloud.outputs.InstanceProfileArn);
+    const volumeIds = (instance.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId ?? '');
+    const volumes = await ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds }));
+    expect(volumes.Volumes?.map((v) => v.Encrypted)).toEqual([true]);
+  });
+
+  let userData: string;
+
+  it('gives the instance user data that installs the shipper and its timer', async () => {
+    const attr = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'userData' }),
+    );
+    userData = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
+    expect(userData).toContain('logvault-ship');
+    expect(userData).toContain('.timer');
+    expect(userData).toContain(cloud.outputs.IngestBucketName);
+    expect(userData).not.toMatch(/AKIA|aws_secret_access_key/i);
+  });
+
+  it("makes the logs the user data's shipper uploads restorable byte for byte", async () => {
+    const script = /<<'LOGVAULT_EOF'\n(#!\/bin\/bash\n# logvault-ship:[\s\S]*?)LOGVAULT_EOF\n/.exec(
+      userData,
+    )?.[1];
+    expect(script).toBeDefined();
+    const logDir = mkdtempSync(join(tmpdir(), 'lv-instance-logs-'));
+    // The shipper leaves empty files until they have content.
+    const files = Object.fromEntries(Object.entries(awkwardLogs()).filter(([, c]) => c.length > 0));
+    writeTree(logDir, files);
+    const source = String(instance.InstanceId);
+    await runShipperOnce({
+      script: script as string,
+      endpoint: cloud.endpoint,
+      region: cloud.region,
+      ingestBucket: String(cloud.outputs.IngestBucketName),
+      instanceId: source,
+      logPaths: [`${logDir}/**/*`],
+      stateDir: mkdtempSync(join(tmpdir(), 'lv-shipper-state-')),
+    });
+
+    const s3 = new S3Client({ forcePathStyle: true });
+    const bucket = String(cloud.outputs.ArchiveBucketName);
+    const keys = await eventually(
+      async () => {
+        const found: string[] = [];
+        for await (const e of listArchives(s3, bucket, { source })) found.push(e.archiveKey);
+        return found.length === Object.keys(files).length ? found : undefined;
+      },
+      'the shipped logs to be archived',
+      60_000,
+    );
+    const deps = { s3, keyring: archiveKeyring(String(cloud.outputs.ArchiveKeyArn), createKms()), bucket };
+    const out = mkdtempSync(join(tmpdir(), 'lv-instance-restore-'));
+    for (const key of keys) await restoreToDirectory(deps, key, out);
+    for (const [rel, content] of Object.entries(files)) {
+      expect(readFileSync(join(out, source, logDir.slice(1), rel)).equals(content), rel).toBe(true);
+    }
+  });
+
+  it('answers a retry with the same Idempotency-Key with the same request, launching nothing more', async () => {
+    const again = await call('POST', '/instances', body, { 'Idempotency-Key': 'web-1-first' });
+    expect(again.status).toBe(202);
+    expect(again.json.requestId).toBe(requestId);
+    // Deliver the request to the worker once more too, as a duplicate SQS delivery would.
+    const worker = cloud.functions.functions.find((f) => f.logicalId === 'ProvisionLambdaFunction');
+    const result = await worker?.invoke({
+      Records: [
+        {
+          messageId: 'dup',
+          body: JSON.stringify({ requestId }),
+          receiptHandle: 'dup',
+          attributes: {},
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn',
+          awsRegion: 'us-east-1',
+        },
+      ],
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await instancesTagged(requestId)).toHaveLength(1);
+  });
+
+  it('refuses the same Idempotency-Key with another body with 422', async () => {
+    const res = await call(
+      'POST',
+      '/instances',
+      { ...body, name: 'web-2' },
+      { 'Idempotency-Key': 'web-1-first' },
+    );
+    expect(res.status).toBe(422);
+    expect(res.json.message).toContain('Idempotency-Key');
+  });
+
+  it('lists what it launched, by source', async () => {
+    const all = await call('GET', '/instances');
+    expect(all.status).toBe(200);
+    const bySource = await call('GET', '/instances?source=web-1');
+    expect(bySource.json.instances).toEqual([
+      expect.objectContaining({ instanceId: instance.InstanceId, requestId }),
+    ]);
+    const none = await call('GET', '/instances?source=nobody');
+    expect(none.json.instances).toEqual([]);
+  });
+
+  it('gives instances a role that may only put objects under their own prefix (and encrypt them)', async () => {
+    const iam = new IAMClient({});
+    const RoleName = 'logvault-local-us-east-1-shipper';
+    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName }))).AttachedPolicies).toEqual([]);
+    const names = (await iam.send(new ListRolePoliciesCommand({ RoleName }))).PolicyNames ?? [];
+    const statements = [];
+    for (const PolicyName of names) {
+      const doc = (await iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }))).PolicyDocument ?? '';
+      statements.push(
+        ...(JSON.parse(decodeURIComponent(doc)) as { Statement: Record<string, unknown>[] }).Statement,
+      );
+    }
+    expect(statements.map((st) => [st.Effect, st.Action, st.Resource])).toEqual([
+      ['Allow', 's3:PutObject', `arn:aws:s3:::${cloud.outputs.IngestBucketName}/\${ec2:InstanceID}/*`],
+      ['Allow', 'kms:GenerateDataKey', expect.stringMatching(/^arn:aws:kms:/)],
+    ]);
+  });
+
+  it('answers 404 for an unknown request', async () => {
+    const res = await call('GET', '/instances/requests/00000000-0000-0000-0000-000000000000');
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('invalid requests', () => {
+  it.each([
+    ['unknown field', 400, 'colour', { ...body, colour: 'red' }],
+    ['type outside the allow-list', 400, 'instanceType', { ...body, instanceType: 'p5.48xlarge' }],
+    ['bad schedule', 400, 'backupFrequency', { ...body, backupFrequency: 'rate(0 minutes)' }],
+    ['unknown policy', 400, 'policy', { ...body, policy: 'nope' }],
+    ['count over the quota', 422, 'count', { ...body, count: 50 }],
+    ['malformed JSON', 400, 'body', '{"name":'],
+  ])('%s → %i naming %s', async (_what, status, field, payload) => {
+    const res = await call('POST', '/instances', payload);
+    expect(res.status).toBe(status);
+    expect(res.json.errors?.map((e) => e.field)).toContain(field);
+    expect(res.json.message).toContain(field);
+  });
+
+  it('refuses a body over 16 KiB with 413 and a non-JSON content type with 415', async () => {
+    expect((await call('POST', '/instances', { ...body, pad: 'x'.repeat(17 * 1024) })).status).toBe(413);
+    expect((await call('POST', '/instances', body, { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('launches nothing for a refused request', async () => {
+    const res = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['web-2'] }] }),
+    );
+    expect(res.Reservations ?? []).toHaveLength(0);
+  });
+});

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { IdempotencyConflictError } from '#shared/errors.ts';
+import { parseInstanceRequest } from '#shared/provision/request.ts';
+import { recordRequest, requestIdFor } from '#shared/provision/store.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const store = { ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), table: 't' };
+const limits = { instanceTypes: ['t4g.micro'], maxCount: 5, policyNames: ['standard', 'instances'] };
+const sample = JSON.parse(readFileSync('events/http-post-instances.json', 'utf8')) as APIGatewayProxyEventV2;
+const request = parseInstanceRequest(sample, limits);
+const conflict = () => new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+
+beforeEach(() => ddb.reset());
+
+describe('requestIdFor', () => {
+  it('derives the same id from the same caller and key, and different ids otherwise', () => {
+    const a = requestIdFor('k1', 'arn:aws:iam::1:user/a');
+    expect(requestIdFor('k1', 'arn:aws:iam::1:user/a')).toBe(a);
+    expect(requestIdFor('k2', 'arn:aws:iam::1:user/a')).not.toBe(a);
+    expect(requestIdFor('k1', 'arn:aws:iam::1:user/b')).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('gives a fresh id when there is no key', () => {
+    expect(requestIdFor(undefined, 'x')).not.toBe(requestIdFor(undefined, 'x'));
+  });
+});
+
+describe('recordRequest', () => {
+  it('records a new request as queued, only if the id is new', async () => {
+    ddb.on(PutCommand).resolves({});
+    const { created, record } = await recordRequest(store, 'id-1', request);
+    expect(created).toBe(true);
+    expect(record.status).toBe('queued');
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(requestId)',
+    );
+  });
+
+  it('refuses a key reused for a different body', async () => {
+    ddb.on(PutCommand).rejects(conflict());
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { requestId: 'id-1', status: 'running', bodyHash: 'another', request } });
+    await expect(recordRequest(store, 'id-1', request)).rejects.toBeInstanceOf(IdempotencyConflictError);
+  });
+
+  it('returns the existing record when the body matches', async () => {
+    ddb.on(PutCommand).resolvesOnce({});
+    const { record } = await recordRequest(store, 'id-2', request);
+    ddb.on(PutCommand).rejects(conflict());
+    ddb.on(GetCommand).resolves({ Item: { ...record, status: 'running', instanceIds: ['i-1'] } });
+    const again = await recordRequest(store, 'id-2', request);
+    expect(again.created).toBe(false);
+    expect(again.record).toMatchObject({ status: 'running', instanceIds: ['i-1'] });
+  });
+});
+
+describe('sample event', () => {
+  it('events/http-post-instances.json is a valid POST /instances request', () => {
+    expect(sample.routeKey).toBe('POST /instances');
+    expect(request).toMatchObject({ name: 'web-1', instanceType: 't4g.micro', policy: 'instances' });
+  });
+
+  it('events/sqs-provision-request.json carries the id POSTing events/http-post-instances.json records', () => {
+    const sqs = JSON.parse(readFileSync('events/sqs-provision-request.json', 'utf8')) as {
+      Records: { body: string }[];
+    };
+    const ctx = sample.requestContext as { authorizer?: { iam?: { userArn?: string } } };
+    const requestId = requestIdFor(sample.headers['idempotency-key'], String(ctx.authorizer?.iam?.userArn));
+    expect(JSON.parse(sqs.Records[0]?.body ?? '')).toEqual({ requestId });
+  });
+});
