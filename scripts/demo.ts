@@ -15,6 +15,8 @@ import { describeArchive, listArchives } from '#shared/archive/list.ts';
 import { restoreToDirectory } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
+import { provisionDemo } from './demo/provision.ts';
+import { sweepDemo } from './demo/sweep.ts';
 
 const t0 = Date.now();
 const say = (line: string) =>
@@ -84,6 +86,12 @@ try {
     `restored ${decoded.originalKey}: ${humanBytes(decoded.bytes)}, SHA-256 ${decoded.sha256.slice(0, 16)}… verified, byte-identical: ${same}`,
   );
   if (!same) throw new Error('restored file differs from the original');
+
+  // 4. Provision an instance through the HTTP API; run its shipper once; watch its logs archived.
+  await provisionDemo(cloud, say);
+
+  // 5. Sweep 40 days ahead: expired logs go, a held one stays. Last, since it moves the sweeper's clock.
+  await sweepDemo(cloud, say);
 
   say(`demo finished in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 } catch (error) {
