@@ -1,11 +1,11 @@
 /**
- * `npm run bench`: the benchmarks of issue #6. Never part of `npm test`.
+ * `npm run bench`: the benchmarks. Never part of `npm test`.
  *
  *   npm run bench                      full run (256 MiB corpus, 5 rounds, 16 MiB / 256 MiB / 2 GiB objects)
  *   npm run bench -- --quick           a few minutes: 32 MiB corpus, 2 rounds, small objects, small e2e
  *   npm run bench -- --mib=64          corpus size (also LOGVAULT_BENCH_MIB)
  *   npm run bench -- --only=transform,memory,e2e,bundles,sweep
- *   npm run bench -- --sweep-unexpired=N --sweep-expired=M   (issue #6 asks 100,000 and 1,000; seeding
+ *   npm run bench -- --sweep-unexpired=N --sweep-expired=M   (the full check is 100,000 and 1,000; seeding
  *                                      that many archives into moto takes about an hour)
  *
  * Writes bench/results/<date>.{json,md,svg}; a full run also overwrites bench/results/latest.*.

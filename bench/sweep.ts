@@ -19,9 +19,8 @@ type SweepScale = (opts: { endpoint: string; unexpired: number; expired: number 
 }>;
 
 /**
- * Section 5 (HOOK): bench/sweep-scale.ts is another engineer's module. When it exists, its
- * sweepScale() runs against a fresh moto; when it does not, the section says "not available"
- * rather than reporting numbers nobody measured.
+ * Section 5: sweepScale() from bench/sweep-scale.ts runs against a fresh moto; if it cannot be
+ * loaded, the section says "not available" rather than reporting numbers nobody measured.
  */
 export async function benchSweep(opts: {
   unexpired: number;
