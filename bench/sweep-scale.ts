@@ -1,6 +1,7 @@
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { mapLimit } from '#shared/map-limit.ts';
 import { runSweep } from '#shared/sweep/run.ts';
-import { inParallel, seedArchive } from '../test/helpers/sweep-seed.ts';
+import { seedArchive } from '../test/helpers/sweep-seed.ts';
 
 const DAY = 86_400_000;
 
@@ -54,7 +55,7 @@ export async function sweepScale(opts: {
       policy: 'standard',
     };
   });
-  await inParallel(specs, 64, (s) => seedArchive(seed, bucket, s));
+  await mapLimit(specs, 64, (s) => seedArchive(seed, bucket, s));
 
   const { s3, byOperation } = countingS3(opts.endpoint);
   const report = await runSweep({ s3, bucket, now });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EXPIRY_PREFIX, expiryIndexKey, utcDay } from '#shared/archive/layout.ts';
+import { mapLimit } from '../map-limit.ts';
 import { type ArchiveHead, clockWentBack, type Decision, decide } from './decide.ts';
 import { deleteVersions, type VersionRef } from './delete-batch.ts';
 import { dueDays, type IndexEntry, indexEntries } from './expiry-index.ts';
@@ -22,19 +23,6 @@ export interface SweepOptions {
 
 const HEAD_CONCURRENCY = 16;
 const CHUNK = 250;
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 const dayAfter = (d: Date) => new Date(d.getTime() + 86_400_000);
 const pendingOf = (e: IndexEntry) => ({

@@ -8,12 +8,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import { listArchives } from '#shared/archive/list.ts';
+import { mapLimit } from '#shared/map-limit.ts';
 import { REPORT_PREFIX, type SweepReport } from '#shared/sweep/report.ts';
 import { runSweep } from '#shared/sweep/run.ts';
 import { loadState } from '#shared/sweep/state.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
-import { inParallel, seedArchive } from '../helpers/sweep-seed.ts';
+import { seedArchive } from '../helpers/sweep-seed.ts';
 
 const DAY = 86_400_000;
 const BULK = 2400;
@@ -91,7 +92,7 @@ beforeAll(async () => {
           : undefined;
     return { ...p, relative: `bulk/${i}.log`, archivedAt, expires, ...(lockUntil ? { lockUntil } : {}) };
   });
-  const keys = await inParallel(specs, 32, (s) => seedArchive(s3, bucket, s));
+  const keys = await mapLimit(specs, 32, (s) => seedArchive(s3, bucket, s));
   for (const [i, s] of specs.entries()) {
     seeded.push({
       key: keys[i] as string,
