@@ -2,7 +2,8 @@
  * `npm run bench`: the benchmarks. Never part of `npm test`.
  *
  *   npm run bench                      full run (256 MiB corpus, 5 rounds, 16 MiB / 256 MiB / 2 GiB objects)
- *   npm run bench -- --quick           a few minutes: 32 MiB corpus, 2 rounds, small objects, small e2e
+ *   npm run bench -- --quick           a few minutes: 32 MiB corpus, 2 rounds, small objects, small e2e,
+ *                                      a 1,000 + 100 sweep
  *   npm run bench -- --mib=64          corpus size (also LOGVAULT_BENCH_MIB)
  *   npm run bench -- --only=transform,memory,e2e,bundles,sweep
  *   npm run bench -- --sweep-unexpired=N --sweep-expired=M   (the full check is 100,000 and 1,000; seeding
@@ -31,8 +32,8 @@ const corpusSize = corpusBytes(process.argv, quick ? 32 : 256);
 const runs = Number(flag('runs') ?? (quick ? 2 : 5));
 const sizes = quick ? [16 * MiB, 64 * MiB, 128 * MiB] : [16 * MiB, 256 * MiB, 2048 * MiB];
 const log = (line: string) => console.log(line);
-const sweepUnexpired = Number(flag('sweep-unexpired') ?? 100_000);
-const sweepExpired = Number(flag('sweep-expired') ?? 1_000);
+const sweepUnexpired = Number(flag('sweep-unexpired') ?? (quick ? 1_000 : 100_000));
+const sweepExpired = Number(flag('sweep-expired') ?? (quick ? 100 : 1_000));
 
 /** Writes the results so far (after each section, so a long sweep cannot lose the rest). */
 function save(results: Results, final: boolean): void {
