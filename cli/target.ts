@@ -29,7 +29,8 @@ export function clearDevState(): void {
   rmSync(devStateFile, { force: true });
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists. */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -50,7 +51,7 @@ export async function resolveTarget(opts: { stage?: string; region?: string }): 
       );
     }
     const state = JSON.parse(readFileSync(devStateFile, 'utf8')) as DevState;
-    if (!alive(state.pid)) {
+    if (!isRunning(state.pid)) {
       throw new CliError(
         `the local pipeline (pid ${state.pid}) is no longer running: start it with 'logvault dev'`,
       );

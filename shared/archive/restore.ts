@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type DecodedArchive, decodeArchive, type ReadDeps } from './open-archive.ts';
 
@@ -64,6 +64,5 @@ export async function restoreToStream(
 
 /** Decodes an archive to nowhere, proving it restores. */
 export async function verifyArchive(deps: ReadDeps, archiveKey: string): Promise<DecodedArchive> {
-  const { Writable } = await import('node:stream');
   return decodeArchive(deps, archiveKey, new Writable({ write: (_c, _e, done) => done() }));
 }

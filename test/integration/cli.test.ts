@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devStateFile } from '#cli/target.ts';
+import { devStateFile, isRunning } from '#cli/target.ts';
 import { awkwardLogs, writeTree } from '#local/sample-logs.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { eventually } from '../helpers/cloud.ts';
@@ -132,18 +132,9 @@ describe('logvault CLI against logvault dev', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
     await eventually(
-      async () => (children.every((c) => !isAlive(c)) ? true : undefined),
+      async () => (children.every((c) => !isRunning(c)) ? true : undefined),
       'children gone',
       5000,
     );
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
