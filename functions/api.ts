@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createDocumentClient, createEc2, createSqs } from '#shared/clients/aws.ts';
 import { loadConfig, provisionApiEnv } from '#shared/config.ts';
 import { NotFoundError } from '#shared/errors.ts';
+import { parseHttpEvent } from '#shared/http/event.ts';
 import { type HttpResult, httpErrors, json } from '#shared/http/respond.ts';
 import { policies } from '#shared/policies.ts';
 import { logger } from '#shared/powertools.ts';
@@ -35,10 +36,12 @@ const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResu
 };
 
 /** The provisioning HTTP API: requests are validated and queued here, and carried out by `provision`. */
-export const handler = middy(async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-  const route = routes[event.routeKey];
+export const handler = middy(async (input: unknown): Promise<HttpResult> => {
+  const event = parseHttpEvent(input);
+  const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
   if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
   return route(event);
 })
-  .use(injectLambdaContext(logger))
+  // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries headers and signatures.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(httpErrors(logger));

@@ -20,5 +20,6 @@ export const handler = middy(
     await archiveRecord(record.body, { s3, keyring, config: archiveConfig, policies, logger: log }, metrics);
   }),
 )
-  .use(injectLambdaContext(logger))
+  // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

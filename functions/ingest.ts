@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import { sqsBatch } from '#shared/batch.ts';
 import { createSqs } from '#shared/clients/aws.ts';
 import { ingestEnv, loadConfig } from '#shared/config.ts';
-import { planArchiveJobs } from '#shared/ingest/plan-jobs.ts';
+import { planIngest } from '#shared/ingest/plan-jobs.ts';
 import { policies } from '#shared/policies.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 
@@ -15,7 +15,9 @@ const sqs = createSqs();
 /** S3 notifications (through the ingest queue) → one archive job per created object. */
 export const handler = middy(
   sqsBatch(async (record, log) => {
-    for (const job of planArchiveJobs(record.body, policies)) {
+    const { jobs, skipped } = planIngest(record.body, policies);
+    for (const entry of skipped) log.info('skipped notification entry', { ...entry });
+    for (const job of jobs) {
       await sqs.send(
         new SendMessageCommand({ QueueUrl: config.ARCHIVE_QUEUE_URL, MessageBody: JSON.stringify(job) }),
       );
@@ -23,5 +25,6 @@ export const handler = middy(
     }
   }),
 )
-  .use(injectLambdaContext(logger))
+  // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: notifications carry object keys and principals.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

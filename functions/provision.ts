@@ -2,10 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { sqsBatch } from '#shared/batch.ts';
+import { parseJsonBody, sqsBatch } from '#shared/batch.ts';
 import { createDocumentClient, createEc2, createSsm } from '#shared/clients/aws.ts';
 import { loadConfig, provisionWorkerEnv } from '#shared/config.ts';
-import { PoisonMessageError } from '#shared/errors.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { provisionRequest } from '#shared/provision/launch.ts';
 import { renderUserData } from '#shared/provision/user-data.ts';
@@ -30,11 +29,11 @@ const message = z.object({ requestId: z.string().regex(/^[0-9a-f-]{36}$/) });
 /** Provision-queue messages → EC2 instances that ship their logs to the ingest bucket. */
 export const handler = middy(
   sqsBatch(async (record, log) => {
-    const parsed = message.safeParse(JSON.parse(record.body));
-    if (!parsed.success) throw new PoisonMessageError(`not a provision message: ${parsed.error.message}`);
-    const status = await provisionRequest(parsed.data.requestId, { ...deps, logger: log });
-    log.info('request settled', { requestId: parsed.data.requestId, status });
+    const { requestId } = parseJsonBody(record.body, message, 'a provision message');
+    const status = await provisionRequest(requestId, { ...deps, logger: log });
+    log.info('request settled', { requestId, status });
   }),
 )
-  .use(injectLambdaContext(logger))
+  // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

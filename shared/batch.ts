@@ -1,38 +1,105 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import { MalformedEventError, PoisonMessageError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
-export type RecordHandler = (record: SQSRecord, log: Logger) => Promise<void>;
+export type RecordHandler = (record: SQSRecord, log: Logger, context: Context) => Promise<void>;
 
-/** Counts one failure by kind: the error's class name, so dashboards split poison from transient. */
-export function countFailure(error: unknown): void {
-  const single = metrics.singleMetric();
-  single.addDimension('kind', error instanceof Error ? error.name : 'Unknown');
-  single.addMetric('Failures', MetricUnit.Count, 1);
+export interface BatchOptions {
+  /** Handle records one at a time, in order, instead of all at once. */
+  readonly sequential?: boolean;
+}
+
+/** Counts failures by kind (the error's class name), one metric per kind, so dashboards split poison from transient. */
+function countFailures(kinds: ReadonlyMap<string, number>): void {
+  for (const [kind, n] of kinds) {
+    const single = metrics.singleMetric();
+    single.addDimension('kind', kind);
+    single.addMetric('Failures', MetricUnit.Count, n);
+  }
+}
+
+/** What a log line may say about an error: its class and our own message, never its cause chain. */
+export function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Unknown', message: typeof error };
+}
+
+/** The records of an SQS event. Anything else is refused whole: it names no message to retry. */
+export function sqsRecords(event: unknown): unknown[] {
+  const records = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(records)) throw new MalformedEventError('not an SQS event: it has no Records array');
+  return records;
+}
+
+const messageIdOf = (record: unknown): string | undefined => {
+  const id = (record as { messageId?: unknown } | null | undefined)?.messageId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+};
+
+/**
+ * Parses a JSON message body against `schema`. A body that is not JSON or not of that shape can
+ * never succeed, so it is a poison message; the error names the problem and the field, never the
+ * body itself (JSON.parse's own message quotes the input, which may be log content).
+ */
+export function parseJsonBody<S extends z.ZodType>(body: string, schema: S, what: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError(`${what} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PoisonMessageError(`not ${what}: ${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+  }
+  return parsed.data;
 }
 
 /**
  * Runs a record handler over an SQS batch and reports partial failures: a record that throws is
- * retried (and eventually dead-lettered) on its own, and its neighbours are deleted as done.
+ * retried (and eventually dead-lettered) on its own, and its neighbours are deleted as done, even
+ * when every record fails. A record without a messageId cannot be reported, so it is logged and
+ * skipped; SQS never sends one, and one that is not there cannot be lost.
  */
-export function sqsBatch(handleRecord: RecordHandler) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const onRecord = async (record: SQSRecord) => {
-    const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
-    try {
-      await handleRecord(record, log);
-    } catch (error) {
-      countFailure(error);
-      log.error('record failed', {
-        error: error instanceof Error ? { name: error.name, message: error.message } : error,
-      });
-      throw error;
+export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
+  return async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
+    const records: SQSRecord[] = [];
+    sqsRecords(event).forEach((record, index) => {
+      if (messageIdOf(record)) records.push(record as SQSRecord);
+      else logger.warn('skipped a record without a messageId; it cannot be retried alone', { index });
+    });
+    if (records.length === 0) {
+      logger.info('no SQS records to process; nothing to do');
+      return { batchItemFailures: [] };
     }
-  };
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    if (!Array.isArray(event?.Records) || event.Records.length === 0) return { batchItemFailures: [] };
-    return processPartialResponse(event, onRecord, processor, { context });
+    const failures = new Map<string, number>();
+    const onRecord = async (record: SQSRecord) => {
+      const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
+      try {
+        if (typeof record.body !== 'string') throw new PoisonMessageError('record has no string body');
+        await handleRecord(record, log, context);
+      } catch (error) {
+        const summary = errorSummary(error);
+        failures.set(summary.name, (failures.get(summary.name) ?? 0) + 1);
+        log.error('record failed', { error: summary });
+        throw error;
+      }
+    };
+    try {
+      // A processor per invocation: its state is per batch, and local runs invoke concurrently.
+      return await processPartialResponse({ Records: records }, onRecord, new BatchProcessor(EventType.SQS), {
+        context,
+        throwOnFullBatchFailure: false,
+        processInParallel: !opts.sequential,
+      });
+    } finally {
+      countFailures(failures);
+    }
   };
 }

@@ -8,6 +8,11 @@ export class PoisonMessageError extends Error {
   override readonly name = 'PoisonMessageError';
 }
 
+/** An invocation event of the wrong shape as a whole (not SQS, not scheduled): there is no record to fail alone. */
+export class MalformedEventError extends Error {
+  override readonly name = 'MalformedEventError';
+}
+
 /** The source object changed or vanished while it was being archived. */
 export class SourceChangedError extends Error {
   override readonly name = 'SourceChangedError';

@@ -19,10 +19,14 @@ const s3RecordSchema = z.object({
     }),
   }),
 });
-const notificationSchema = z.union([
-  z.object({ Records: z.array(s3RecordSchema) }),
-  z.object({ Event: z.literal('s3:TestEvent') }),
-]);
+const recordsSchema = z.object({ Records: z.array(s3RecordSchema) });
+/** S3 sends one when a bucket's notifications are configured; it names no object. */
+const testEventSchema = z.object({ Event: z.literal('s3:TestEvent') });
+/** S3 → SNS → SQS without raw delivery wraps the notification in an SNS envelope. */
+const snsEnvelopeSchema = z.object({ Type: z.literal('Notification'), Message: z.string() });
+
+/** S3's limit on object key length, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
 
 export interface UploadedObject {
   readonly bucket: string;
@@ -31,6 +35,18 @@ export interface UploadedObject {
   readonly eTag?: string;
   readonly versionId?: string;
   readonly eventTime: string;
+}
+
+/** Something in a notification that is deliberately not archived, and why. */
+export interface SkippedEntry {
+  readonly reason: string;
+  readonly eventName?: string;
+  readonly key?: string;
+}
+
+export interface Notification {
+  readonly objects: UploadedObject[];
+  readonly skipped: SkippedEntry[];
 }
 
 /**
@@ -45,33 +61,66 @@ export function decodeEventKey(encoded: string): string {
   }
 }
 
-/**
- * Parses one SQS message body that carries an S3 notification into the objects it created.
- * Test events, delete events and "folder" keys give nothing; a body that is not an S3
- * notification at all is a poison message.
- */
-export function uploadedObjects(body: string): UploadedObject[] {
-  let json: unknown;
+function parseJson(text: string, what: string): unknown {
   try {
-    json = JSON.parse(body);
+    return JSON.parse(text);
   } catch {
-    throw new PoisonMessageError('message body is not JSON');
+    throw new PoisonMessageError(`${what} is not JSON`);
   }
-  const parsed = notificationSchema.safeParse(json);
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw new PoisonMessageError(`message body is not an S3 notification (${where})`);
-  }
-  if (!('Records' in parsed.data)) return [];
-  return parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'))
-    .map((r) => ({ record: r, key: decodeEventKey(r.s3.object.key) }))
-    .filter(({ key }) => !key.endsWith('/'))
-    .map(({ record, key }) => ({
+}
+
+type Parsed = z.output<typeof recordsSchema> | 'test-event';
+
+function toNotification(json: unknown, what: string): Parsed {
+  if (testEventSchema.safeParse(json).success) return 'test-event';
+  const envelope = snsEnvelopeSchema.safeParse(json);
+  if (envelope.success && what === 'message body')
+    return toNotification(parseJson(envelope.data.Message, 'SNS message'), 'SNS message');
+  const parsed = recordsSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues[0]?.path.join('.') || 'Records';
+  throw new PoisonMessageError(`${what} is not an S3 notification (${where})`);
+}
+
+/**
+ * Parses one SQS message body that carries an S3 notification (raw, or in an SNS envelope) into
+ * the objects it created and what it deliberately skips: test events, non-create events and
+ * "folder" keys. A body that is not an S3 notification at all is a poison message.
+ */
+export function readNotification(body: string): Notification {
+  const notification = toNotification(parseJson(body, 'message body'), 'message body');
+  if (notification === 'test-event') return { objects: [], skipped: [{ reason: 's3:TestEvent' }] };
+  if (notification.Records.length === 0) return { objects: [], skipped: [{ reason: 'no records' }] };
+  const objects: UploadedObject[] = [];
+  const skipped: SkippedEntry[] = [];
+  for (const record of notification.Records) {
+    const { eventName } = record;
+    if (!eventName.startsWith('ObjectCreated:')) {
+      skipped.push({ reason: 'not an object creation', eventName });
+      continue;
+    }
+    const key = decodeEventKey(record.s3.object.key);
+    // S3 itself never sends one; an archive job for it would only be refused downstream.
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw new PoisonMessageError(`object key is longer than S3 allows (${MAX_KEY_BYTES} bytes)`);
+    if (key.endsWith('/')) {
+      skipped.push({ reason: 'folder placeholder', eventName, key });
+      continue;
+    }
+    const { size, eTag, versionId } = record.s3.object;
+    objects.push({
       bucket: record.s3.bucket.name,
       key,
       eventTime: record.eventTime,
-      ...(record.s3.object.size !== undefined ? { size: record.s3.object.size } : {}),
-      ...(record.s3.object.eTag ? { eTag: record.s3.object.eTag } : {}),
-      ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
-    }));
+      ...(size !== undefined ? { size } : {}),
+      ...(eTag ? { eTag } : {}),
+      ...(versionId ? { versionId } : {}),
+    });
+  }
+  return { objects, skipped };
+}
+
+/** The objects one notification body created; see {@link readNotification}. */
+export function uploadedObjects(body: string): UploadedObject[] {
+  return readNotification(body).objects;
 }

@@ -25,8 +25,9 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
 
 /** The IAM principal API Gateway verified; idempotency keys are scoped to it. */
 function caller(event: APIGatewayProxyEventV2): string {
-  const ctx = event.requestContext as { authorizer?: { iam?: { userArn?: string } } };
-  return ctx.authorizer?.iam?.userArn ?? 'anonymous';
+  const ctx = event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } } | undefined;
+  const arn = ctx?.authorizer?.iam?.userArn;
+  return typeof arn === 'string' ? arn : 'anonymous';
 }
 
 /** POST /instances: validate, record as queued, enqueue; a retried Idempotency-Key answers the same. */

@@ -1,0 +1,261 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MalformedEventError } from '#shared/errors.ts';
+import { type CapturedOutput, captureOutput } from '../../helpers/capture-logs.ts';
+import { s3Notification, sqsRecord } from '../../helpers/events.ts';
+import { lambdaContext } from '../../helpers/lambda.ts';
+
+// Every AWS call goes to this server, which counts it and fails it: none of these events may reach AWS.
+let requests = 0;
+let aws: Server;
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+let handlers: Record<'ingest' | 'archive' | 'provision' | 'sweep' | 'api', Handler>;
+let logs: CapturedOutput;
+
+beforeAll(async () => {
+  aws = createServer((_req, res) => {
+    requests += 1;
+    res.writeHead(400, { 'content-type': 'application/json' }).end('{"__type":"NotInThisTest"}');
+  });
+  await new Promise<void>((r) => aws.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDUNITTEST',
+    AWS_SECRET_ACCESS_KEY: 'unit-test-secret',
+    ARCHIVE_QUEUE_URL: `${endpoint}/123456789012/archive`,
+    ARCHIVE_BUCKET: 'archive-bucket',
+    ARCHIVE_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/unit',
+    REQUESTS_TABLE: 'requests',
+    PROVISION_QUEUE_URL: `${endpoint}/123456789012/provision`,
+    PROVISION_INSTANCE_TYPES: 't4g.micro',
+    PROVISION_MAX_COUNT: '2',
+    LOGVAULT_STAGE: 'unit',
+    INGEST_BUCKET: 'ingest-bucket',
+    INSTANCE_PROFILE_ARN: 'arn:aws:iam::123456789012:instance-profile/unit',
+    AMI_PARAMETER: '/aws/service/ami',
+    SWEEP_QUEUE_URL: `${endpoint}/123456789012/sweep`,
+  });
+  const load = async (name: string) =>
+    ((await import(`#functions/${name}.ts`)) as { handler: Handler }).handler;
+  handlers = {
+    ingest: await load('ingest'),
+    archive: await load('archive'),
+    provision: await load('provision'),
+    sweep: await load('sweep'),
+    api: await load('api'),
+  };
+});
+afterAll(() => new Promise<void>((r) => aws.close(() => r())));
+beforeEach(() => {
+  requests = 0;
+  logs = captureOutput();
+});
+afterEach(() => logs.stop());
+
+const invoke = (name: keyof typeof handlers, event: unknown) => handlers[name](event, lambdaContext(name));
+const failedIds = (res: unknown) =>
+  (res as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier).sort();
+const logged = (message: string) => logs.records().filter((r) => r.message === message);
+
+const sqsConsumers = ['ingest', 'archive', 'provision', 'sweep'] as const;
+
+/** Bodies each consumer can never process; none of them needs AWS to be refused. */
+const garbage: Record<(typeof sqsConsumers)[number], [string, string, RegExp][]> = {
+  ingest: [
+    ['not JSON', '{"Records": [', /not JSON/],
+    ['a JSON number', '42', /not an S3 notification/],
+    ['JSON null', 'null', /not an S3 notification/],
+    [
+      'an archive job',
+      JSON.stringify({ bucket: 'b-1', key: 'web/a.log', source: 'web', policy: 'standard' }),
+      /not an S3 notification \(Records\)/,
+    ],
+    [
+      'an SNS envelope around something else',
+      JSON.stringify({ Type: 'Notification', Message: '{"hello":1}' }),
+      /SNS message is not an S3 notification/,
+    ],
+    [
+      'an SNS envelope whose message is not JSON',
+      JSON.stringify({ Type: 'Notification', Message: 'plain text' }),
+      /SNS message is not JSON/,
+    ],
+    [
+      'an EventBridge S3 event',
+      JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }),
+      /not an S3 notification/,
+    ],
+    [
+      'a key that is not percent-encoding',
+      s3Notification('b-1', 'x').replace('"key":"x"', '"key":"bad%E0%A4%A"'),
+      /not valid percent-encoding/,
+    ],
+    [
+      'a key longer than S3 allows',
+      s3Notification('b-1', `web/${'k'.repeat(1021)}`),
+      /longer than S3 allows/,
+    ],
+    [
+      'a record with a numeric key',
+      s3Notification('b-1', 'x').replace('"key":"x"', '"key":7'),
+      /not an S3 notification \(Records\.0\.s3\.object\.key\)/,
+    ],
+  ],
+  archive: [
+    ['not JSON', 'bucket=b&key=k', /archive job is not JSON/],
+    ['an S3 notification sent to the wrong queue', s3Notification('b-1', 'web/a.log'), /archive job invalid/],
+    ['a job without a key', JSON.stringify({ bucket: 'b-1', source: 's', policy: 'p' }), /invalid at key/],
+    [
+      'a job with an unknown field',
+      JSON.stringify({
+        bucket: 'b-1',
+        key: 'k',
+        source: 's',
+        policy: 'p',
+        eventTime: '2026-01-01T00:00:00Z',
+        extra: 1,
+      }),
+      /archive job invalid/,
+    ],
+  ],
+  provision: [
+    ['not JSON', 'requestId=abc', /provision message is not JSON/],
+    ['an empty object', '{}', /not a provision message: requestId/],
+    ['a request id of the wrong shape', '{"requestId":"../../etc"}', /not a provision message: requestId/],
+  ],
+  sweep: [
+    ['not JSON', 'continue please', /sweep continuation is not JSON/],
+    ['a continuation without a clock', '{"kind":"sweep-continue"}', /not a sweep continuation: now/],
+    [
+      'a continuation with a bad clock',
+      '{"kind":"sweep-continue","now":"yesterday"}',
+      /not a sweep continuation: now/,
+    ],
+  ],
+};
+
+describe.each(sqsConsumers)('%s refuses events that are not SQS batches', (name) => {
+  it.each([
+    ['null', null],
+    ['a string', 'Records'],
+    ['a number', 42],
+    ['an object without Records', { detail: {} }],
+    ['Records that is not an array', { Records: 'x' }],
+    ['Records that is null', { Records: null }],
+  ])('with a clear error for %s, calling nothing', async (_what, event) => {
+    const error = await invoke(name, event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalformedEventError);
+    expect((error as Error).message).toMatch(/Records|scheduled event/);
+    expect(requests).toBe(0);
+  });
+
+  it('skips an empty batch and says so', async () => {
+    expect(await invoke(name, { Records: [] })).toEqual({ batchItemFailures: [] });
+    expect(logged('no SQS records to process; nothing to do')).toHaveLength(1);
+  });
+
+  it('skips records that are not SQS records, logging each, and fails a record without a body alone', async () => {
+    const res = await invoke(name, {
+      Records: [null, 7, 'x', {}, { messageId: 5, body: '{}' }, { messageId: 'no-body' }],
+    });
+    expect(failedIds(res)).toEqual(['no-body']);
+    const skips = logged('skipped a record without a messageId; it cannot be retried alone');
+    expect(skips.map((s) => s.index)).toEqual([0, 1, 2, 3, 4]);
+    const [failure] = logged('record failed');
+    expect(failure).toMatchObject({
+      messageId: 'no-body',
+      error: { name: 'PoisonMessageError', message: 'record has no string body' },
+    });
+  });
+
+  it.each(garbage[name])('fails %s alone, naming the problem', async (_what, body, reason) => {
+    const res = await invoke(name, { Records: [sqsRecord(body, 'bad')] });
+    expect(failedIds(res)).toEqual(['bad']);
+    const [failure] = logged('record failed');
+    expect(failure).toMatchObject({ messageId: 'bad', error: { name: 'PoisonMessageError' } });
+    expect((failure?.error as { message: string }).message).toMatch(reason);
+    expect(requests).toBe(0);
+  });
+
+  it('reports each of 10,000 garbage records as its own failure without calling AWS', async () => {
+    const bodies = garbage[name];
+    const records = Array.from({ length: 10_000 }, (_, i) =>
+      sqsRecord((bodies[i % bodies.length] as [string, string, RegExp])[1], `m-${i}`),
+    );
+    const res = await invoke(name, { Records: records });
+    expect(failedIds(res)).toEqual(records.map((r) => r.messageId).sort());
+    expect(logged('record failed')).toHaveLength(10_000);
+    expect(requests).toBe(0);
+  });
+});
+
+describe('ingest skips what it deliberately does not archive, and logs why', () => {
+  const testEvent = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b-1' });
+  it.each([
+    ['an s3:TestEvent', testEvent, 's3:TestEvent'],
+    [
+      'an s3:TestEvent in an SNS envelope',
+      JSON.stringify({ Type: 'Notification', Message: testEvent }),
+      's3:TestEvent',
+    ],
+    ['a delete event', s3Notification('b-1', 'web/x.log', 'ObjectRemoved:Delete'), 'not an object creation'],
+    ['a folder placeholder', s3Notification('b-1', 'web/folder/'), 'folder placeholder'],
+    ['a notification without records', '{"Records":[]}', 'no records'],
+  ])('%s', async (_what, body, reason) => {
+    const res = await invoke('ingest', { Records: [sqsRecord(body, 'skip')] });
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(logged('skipped notification entry')).toEqual([expect.objectContaining({ reason })]);
+    expect(requests).toBe(0);
+  });
+
+  it('skips 10,000 test events without failing or calling AWS', async () => {
+    const records = Array.from({ length: 10_000 }, (_, i) => sqsRecord(testEvent, `t-${i}`));
+    expect(await invoke('ingest', { Records: records })).toEqual({ batchItemFailures: [] });
+    expect(requests).toBe(0);
+  });
+});
+
+describe('api answers malformed HTTP events with a 4xx, never a throw or a 500', () => {
+  const post = (over: Record<string, unknown>) => ({
+    routeKey: 'POST /instances',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { requestId: 'r-1' },
+    ...over,
+  });
+  it.each([
+    ['null', null, 400, 'event'],
+    ['a string', 'GET /instances', 400, 'event'],
+    ['no routeKey', { headers: {} }, 400, 'routeKey'],
+    ['a numeric routeKey', { routeKey: 7 }, 400, 'routeKey'],
+    ['an unknown route', { routeKey: 'DELETE /instances' }, 404, undefined],
+    ['a route named after an Object method', { routeKey: 'constructor' }, 404, undefined],
+    ['a body that is not a string', post({ body: { name: 'x' } }), 400, 'body'],
+    [
+      'headers that are not strings',
+      post({ headers: { 'content-type': ['json'] } }),
+      400,
+      'headers.content-type',
+    ],
+    [
+      'a query string that is not strings',
+      { routeKey: 'GET /instances', queryStringParameters: { source: 1 } },
+      400,
+      'queryStringParameters.source',
+    ],
+    ['no content type', post({ headers: {}, body: '{}' }), 415, undefined],
+    ['no body at all', post({}), 400, 'body'],
+    ['a body that is not JSON', post({ body: 'name=web' }), 400, 'body'],
+    ['no requestContext', post({ requestContext: undefined, body: '{"name":1}' }), 400, 'name'],
+    ['a status request without an id', { routeKey: 'GET /instances/requests/{requestId}' }, 404, undefined],
+  ])('%s', async (_what, event, status, field) => {
+    const res = (await invoke('api', event)) as { statusCode: number; body: string };
+    expect(res.statusCode).toBe(status);
+    const body = JSON.parse(res.body) as { errors?: { field: string }[] };
+    if (field) expect(body.errors?.map((e) => e.field)).toContain(field);
+    expect(requests).toBe(0);
+  });
+});
