@@ -27,6 +27,18 @@ const tagKey = z
   .refine((k) => !/^(aws|logvault):/i.test(k), 'tag keys starting aws: or logvault: are reserved')
   .refine((k) => k !== 'Name', 'set the Name tag through the name field');
 
+/** zod drops a `__proto__` key from records without a word; refuse it instead of launching without it. */
+const noProtoKey = (value: unknown, ctx: { addIssue(issue: z.core.$ZodRawIssue): void }) => {
+  if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__'))
+    ctx.addIssue({
+      code: 'custom',
+      message: '__proto__ cannot be a tag key',
+      path: ['__proto__'],
+      input: value,
+    });
+  return value;
+};
+
 /** The body of POST /instances. Unknown fields are refused so that a typo cannot silently do nothing. */
 export function instanceRequestSchema(limits: RequestLimits) {
   return z.strictObject({
@@ -49,8 +61,10 @@ export function instanceRequestSchema(limits: RequestLimits) {
       .max(5)
       .optional(),
     tags: z
-      .record(tagKey, z.string().max(256))
-      .refine((t) => Object.keys(t).length <= 40, 'at most 40 tags')
+      .preprocess(
+        noProtoKey,
+        z.record(tagKey, z.string().max(256)).refine((t) => Object.keys(t).length <= 40, 'at most 40 tags'),
+      )
       .default({}),
     logPaths: z
       .array(
