@@ -215,21 +215,19 @@ describe('policy schema (property)', () => {
     const docs = fc.oneof(
       fc.jsonValue(),
       fc.jsonValue().map((v) => ({ version: 1, defaultPolicy: 'a', policies: [v] })),
-      fc
-        .jsonValue()
-        .map((v) => ({
-          version: 1,
-          defaultPolicy: 'a',
-          policies: [
-            {
-              name: 'a',
-              match: { sources: ['*'] },
-              retention: v,
-              storage: { class: 'STANDARD' },
-              codec: { name: 'zstd' },
-            },
-          ],
-        })),
+      fc.jsonValue().map((v) => ({
+        version: 1,
+        defaultPolicy: 'a',
+        policies: [
+          {
+            name: 'a',
+            match: { sources: ['*'] },
+            retention: v,
+            storage: { class: 'STANDARD' },
+            codec: { name: 'zstd' },
+          },
+        ],
+      })),
     );
     fc.assert(
       fc.property(docs, (doc) => {
