@@ -1,12 +1,31 @@
 import type { Tier } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { thaw } from '#shared/archive/cold.ts';
+import { describeArchive, type ListFilter, listArchives, withinTime } from '#shared/archive/list.ts';
+import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { restoreToDirectory, restoreToStream } from '#shared/archive/restore.ts';
 import { ColdObjectError, IntegrityError } from '#shared/errors.ts';
+import { mapLimit } from '#shared/map-limit.ts';
 import { readDeps } from '../clients.ts';
 import { CliError, parseInstant, printJson, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
-import { gatherArchives } from './ls.ts';
+
+/**
+ * The archives of a source within the time range. Metadata is not authenticated: one whose
+ * metadata is gone or unreadable stays in the list (its key's day is in range), so that restore
+ * proves or refuses it loudly instead of leaving it out without a word.
+ */
+async function archivesToRestore(deps: ReadDeps, filter: ListFilter): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of listArchives(deps.s3, deps.bucket, filter)) keys.push(e.archiveKey);
+  const metas = await mapLimit(keys, 16, (key) =>
+    describeArchive(deps.s3, deps.bucket, key).catch(() => undefined),
+  );
+  return keys.filter((_, i) => {
+    const meta = metas[i];
+    return !meta || withinTime(meta, filter);
+  });
+}
 
 interface RestoreOpts {
   source?: string;
@@ -46,13 +65,11 @@ export function registerRestore(program: Command): void {
       const to = parseInstant(opts.to, '--to');
       const keys = archiveKey
         ? [archiveKey]
-        : (
-            await gatherArchives(deps.bucket, {
-              source: opts.source as string,
-              ...(from ? { from } : {}),
-              ...(to ? { to } : {}),
-            })
-          ).map((a) => a.archiveKey);
+        : await archivesToRestore(deps, {
+            source: opts.source as string,
+            ...(from ? { from } : {}),
+            ...(to ? { to } : {}),
+          });
       if (keys.length === 0) throw new CliError(`no archives of source ${opts.source} in that range`);
       if (!opts.output && keys.length > 1)
         throw new CliError(`${keys.length} archives match: pass -o DIR to restore them to files`, 2);
