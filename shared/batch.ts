@@ -1,12 +1,30 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { MalformedEventError, PoisonMessageError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
-export type RecordHandler = (record: SQSRecord, log: Logger, context: Context) => Promise<void>;
+/** A logger whose every line names the record's messageId. */
+export type RecordLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export type RecordHandler = (record: SQSRecord, log: RecordLog, context: Context) => Promise<void>;
+
+/**
+ * Adds the messageId to each line rather than creating a child logger per record: a child costs
+ * about a quarter of a millisecond, which a 10,000-record batch of garbage would pay in full.
+ */
+function recordLog(messageId: string): RecordLog {
+  const keys = { messageId };
+  // Powertools merges object arguments and logs an Error or string argument under its own key.
+  const at =
+    (level: keyof RecordLog) =>
+    (input: LogItemMessage, ...extra: LogItemExtraInput) =>
+      logger[level](input, keys, ...(extra as LogAttributes[]));
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
 
 export interface BatchOptions {
   /** Handle records one at a time, in order, instead of all at once. */
@@ -80,7 +98,7 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
     }
     const failures = new Map<string, number>();
     const onRecord = async (record: SQSRecord) => {
-      const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
+      const log = recordLog(record.messageId);
       try {
         if (typeof record.body !== 'string') throw new PoisonMessageError('record has no string body');
         await handleRecord(record, log, context);
