@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse } from 'aws-lambda';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedEventError } from '#shared/errors.ts';
 import { type CapturedOutput, captureOutput } from '../../helpers/capture-logs.ts';
@@ -265,5 +266,40 @@ describe('api answers malformed HTTP events with a 4xx, never a throw or a 500',
     const body = JSON.parse(res.body) as { errors?: { field: string }[] };
     if (field) expect(body.errors?.map((e) => e.field)).toContain(field);
     expect(requests).toBe(0);
+  });
+});
+
+describe('api (property)', () => {
+  // Routes that would reach AWS with a well-formed request are left out: they are not malformed.
+  const routeKey = fc.oneof(
+    fc.constantFrom('POST /instances', 'GET /instances/requests/{requestId}', 'PUT /instances', '$default'),
+    fc.string(),
+    fc.anything(),
+  );
+  const event = fc.record(
+    {
+      routeKey,
+      headers: fc.oneof(
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.anything())),
+        fc.constant({ 'content-type': 'application/json' }),
+        fc.anything(),
+      ),
+      body: fc.oneof(fc.string(), fc.json(), fc.anything()),
+      isBase64Encoded: fc.oneof(fc.boolean(), fc.anything()),
+      pathParameters: fc.oneof(fc.record({ requestId: fc.string() }), fc.anything()),
+      requestContext: fc.anything(),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('answers any event with a 4xx and a JSON body, never a throw, a 500 or a call to AWS', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(event, fc.anything()), async (e) => {
+        const res = (await invoke('api', e)) as { statusCode: number; body: string };
+        expect([400, 404, 413, 415, 422]).toContain(res.statusCode);
+        expect(JSON.parse(res.body)).toHaveProperty('message');
+        expect(requests).toBe(0);
+      }),
+    );
   });
 });
