@@ -40,7 +40,7 @@ function countFailures(kinds: ReadonlyMap<string, number>): void {
   }
 }
 
-/** What a log line may say about an error: its class and our own message, never its cause chain. */
+/** What a log line may say about an error: its class and message, never its cause chain or other fields. */
 export function errorSummary(error: unknown): { name: string; message: string } {
   return error instanceof Error
     ? { name: error.name, message: error.message }
