@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { parseArchiveKey } from '#shared/archive/layout.ts';
 import { describeArchive, listArchives, withinTime } from '#shared/archive/list.ts';
 import { createS3 } from '#shared/clients/aws.ts';
+import { mapLimit } from '#shared/map-limit.ts';
 import { humanBytes, parseInstant, printJson, printTable } from '../output.ts';
 import { output, resolveTarget } from '../target.ts';
 
@@ -16,7 +18,11 @@ export interface ListedArchive {
   expires: string;
 }
 
-/** Lists archives with their metadata (one HEAD each, 16 at a time). */
+/**
+ * Lists archives with their metadata (one HEAD each, 16 at a time). Metadata is not
+ * authenticated, so an archive whose metadata is gone or unreadable is listed as such rather
+ * than hidden: `logvault verify` or `restore` then proves or refuses it.
+ */
 export async function gatherArchives(
   bucket: string,
   filter: { source?: string; from?: Date; to?: Date },
@@ -24,28 +30,29 @@ export async function gatherArchives(
   const s3 = createS3();
   const entries = [];
   for await (const e of listArchives(s3, bucket, filter)) entries.push(e);
+  const metas = await mapLimit(entries, 16, (e) =>
+    describeArchive(s3, bucket, e.archiveKey).catch(() => undefined),
+  );
   const out: ListedArchive[] = [];
-  for (let i = 0; i < entries.length; i += 16) {
-    const batch = entries.slice(i, i + 16);
-    const metas = await Promise.all(batch.map((e) => describeArchive(s3, bucket, e.archiveKey)));
-    batch.forEach((e, j) => {
-      const m = metas[j];
-      if (!m || !withinTime(m, filter)) return;
-      out.push({
-        archiveKey: e.archiveKey,
-        source: m.source,
-        originalKey: m.sourceKey ?? '(in encryption context)',
-        size: m.sourceSize,
-        archivedSize: e.archivedSize,
-        ratio: e.archivedSize > 0 ? Number((m.sourceSize / e.archivedSize).toFixed(2)) : 0,
-        storageClass: e.storageClass,
-        policy: m.policy,
-        expires: m.expires,
-      });
+  entries.forEach((e, i) => {
+    const m = metas[i];
+    if (m && !withinTime(m, filter)) return;
+    out.push({
+      archiveKey: e.archiveKey,
+      source: m?.source ?? parseArchiveKey(e.archiveKey)?.source ?? '?',
+      originalKey: m ? (m.sourceKey ?? '(in encryption context)') : UNREADABLE,
+      size: m?.sourceSize ?? 0,
+      archivedSize: e.archivedSize,
+      ratio: m && e.archivedSize > 0 ? Number((m.sourceSize / e.archivedSize).toFixed(2)) : 0,
+      storageClass: e.storageClass,
+      policy: m?.policy ?? '?',
+      expires: m?.expires ?? '?',
     });
-  }
+  });
   return out;
 }
+
+const UNREADABLE = '(metadata missing: run logvault verify)';
 
 export function registerLs(program: Command): void {
   program
@@ -74,9 +81,12 @@ export function registerLs(program: Command): void {
           humanBytes(r.archivedSize),
           `${r.ratio}x`,
           r.storageClass,
-          r.expires === 'never' ? 'never' : r.expires.slice(0, 10),
+          r.expires === 'never' || r.expires === '?' ? r.expires : r.expires.slice(0, 10),
         ]),
       );
-      process.stderr.write(`${rows.length} archive(s)\n`);
+      const unreadable = rows.filter((r) => r.originalKey === UNREADABLE).length;
+      process.stderr.write(
+        `${rows.length} archive(s)${unreadable ? `, ${unreadable} with missing metadata` : ''}\n`,
+      );
     });
 }
