@@ -196,3 +196,35 @@ describe('key policies in the packaged template', () => {
       expect(resources[key]?.Properties.EnableKeyRotation, key).toBe(true);
   });
 });
+
+describe('the API and the alarms in the packaged template', () => {
+  it('requires AWS_IAM on every route and throttles the stage', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThanOrEqual(3);
+    for (const [id, r] of routes) expect(r.Properties.AuthorizationType, id).toBe('AWS_IAM');
+    const settings = resources.HttpApiStage?.Properties.DefaultRouteSettings as Record<string, number>;
+    expect(settings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(settings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it('alarms on every dead-letter queue and on every function, into the encrypted topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const watched = (metric: string) =>
+      alarms
+        .filter((a) => a.MetricName === metric)
+        .map((a) => JSON.stringify((a.Dimensions as { Value: unknown }[])[0]?.Value));
+    const dlqs = ofType('AWS::SQS::Queue')
+      .filter(([, q]) => !q.Properties.RedrivePolicy)
+      .map(([id]) => JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] }));
+    expect(dlqs).toHaveLength(4);
+    expect(watched('ApproximateNumberOfMessagesVisible').sort()).toEqual(dlqs.sort());
+    const functions = ofType('AWS::Lambda::Function').map(([id]) => JSON.stringify({ Ref: id }));
+    expect(watched('Errors').sort()).toEqual(functions.sort());
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+      expect(a.Threshold).toBe(0);
+    }
+    expect(resources.AlarmTopic?.Properties.KmsMasterKeyId).toEqual({ Ref: 'PipelineKey' });
+  });
+});
