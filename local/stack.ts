@@ -43,6 +43,9 @@ export const EMULATED_TYPES = [
   'AWS::DynamoDB::Table',
   'AWS::IAM::Role',
   'AWS::IAM::InstanceProfile',
+  'AWS::SNS::Topic',
+  'AWS::SNS::Subscription',
+  'AWS::CloudWatch::Alarm',
 ] as const;
 
 // The deployment bucket only holds deploy artifacts; locally there is nothing to deploy.
@@ -50,12 +53,77 @@ const SKIPPED = new Set(['ServerlessDeploymentBucket', 'ServerlessDeploymentBuck
 
 export interface LocalStack {
   readonly physical: ReadonlyMap<string, Physical>;
+  /** Logical ids of the resources that exist: every one whose condition (if any) holds. */
+  readonly active: ReadonlySet<string>;
   resolve(value: unknown): Promise<unknown>;
 }
 
 type Props = Record<string, unknown>;
 interface PolicyDocument {
   Statement: { Condition?: { Bool?: Record<string, string> } }[];
+}
+
+/**
+ * Calls a query-protocol API (SNS, CloudWatch) of the local emulator, for which logvault has no
+ * SDK client. Moto picks the service from the credential scope and checks no signature; this
+ * never talks to AWS. Answers the response body (XML).
+ */
+export async function emulatorQuery(
+  service: 'sns' | 'monitoring',
+  params: Record<string, string>,
+  region: string,
+): Promise<string> {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new Error('AWS_ENDPOINT_URL is not set: the local stack needs the emulator');
+  const version = service === 'sns' ? '2010-03-31' : '2010-08-01';
+  const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      'x-amz-date': date,
+      authorization: `AWS4-HMAC-SHA256 Credential=test/${date.slice(0, 8)}/${region}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=local`,
+    },
+    body: new URLSearchParams({ ...params, Version: version }).toString(),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${service} ${params.Action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return text;
+}
+
+/** Flattens a list into query parameters: `Prefix.member.1`, `Prefix.member.2`, ... */
+function members(prefix: string, values: readonly unknown[]): Record<string, string> {
+  return Object.fromEntries(values.map((v, i) => [`${prefix}.member.${i + 1}`, String(v)]));
+}
+
+async function putAlarm(p: Props, region: string): Promise<void> {
+  const dimensions = (p.Dimensions as { Name: string; Value: string }[] | undefined) ?? [];
+  const optional = (name: string) => (p[name] === undefined ? {} : { [name]: String(p[name]) });
+  await emulatorQuery(
+    'monitoring',
+    {
+      Action: 'PutMetricAlarm',
+      AlarmName: String(p.AlarmName),
+      Namespace: String(p.Namespace),
+      MetricName: String(p.MetricName),
+      Statistic: String(p.Statistic),
+      Period: String(p.Period),
+      EvaluationPeriods: String(p.EvaluationPeriods),
+      Threshold: String(p.Threshold),
+      ComparisonOperator: String(p.ComparisonOperator),
+      ...optional('AlarmDescription'),
+      ...optional('TreatMissingData'),
+      ...Object.fromEntries(
+        dimensions.flatMap((d, i) => [
+          [`Dimensions.member.${i + 1}.Name`, d.Name],
+          [`Dimensions.member.${i + 1}.Value`, d.Value],
+        ]),
+      ),
+      ...members('AlarmActions', (p.AlarmActions as unknown[]) ?? []),
+      ...members('OKActions', (p.OKActions as unknown[]) ?? []),
+    },
+    region,
+  );
 }
 
 /**
@@ -83,7 +151,7 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
 
   const done = new Map<string, Physical>();
   const pending = new Map<string, Promise<Physical>>();
-  const resolve = makeResolver(pseudo, (id) => physical(id));
+  const resolve = makeResolver(pseudo, (id) => physical(id), template);
   const props = async (id: string): Promise<Props> =>
     (await resolve(template.Resources[id]?.Properties ?? {})) as Props;
 
@@ -102,6 +170,8 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
     const resource = template.Resources[id];
     if (!resource) throw new Error(`template: no resource named ${id}`);
     if (SKIPPED.has(id)) return { ref: id, attrs: {} };
+    // A resource whose condition is false does not exist in the deployed stack either.
+    if (resource.Condition && !(await resolve.condition(resource.Condition))) return { ref: id, attrs: {} };
     for (const dep of [resource.DependsOn ?? []].flat()) if (!SKIPPED.has(dep)) await physical(dep);
     const p = await props(id);
     switch (resource.Type) {
@@ -176,6 +246,35 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
         for (const RoleName of (p.Roles as string[]) ?? [])
           await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName, RoleName }));
         return { ref: InstanceProfileName, attrs: { Arn: res.InstanceProfile?.Arn ?? '' } };
+      }
+      case 'AWS::SNS::Topic': {
+        const name = (p.TopicName as string) ?? `${pseudo.stackName}-${id}`;
+        const attributes: Record<string, string> = p.KmsMasterKeyId
+          ? {
+              'Attributes.entry.1.key': 'KmsMasterKeyId',
+              'Attributes.entry.1.value': String(p.KmsMasterKeyId),
+            }
+          : {};
+        const xml = await emulatorQuery(
+          'sns',
+          { Action: 'CreateTopic', Name: name, ...attributes },
+          pseudo.region,
+        );
+        const topicArn = /<TopicArn>([^<]+)<\/TopicArn>/.exec(xml)?.[1] ?? arn('sns', name);
+        return { ref: topicArn, attrs: { TopicArn: topicArn, TopicName: name } };
+      }
+      case 'AWS::SNS::Subscription': {
+        const params = {
+          TopicArn: String(p.TopicArn),
+          Protocol: String(p.Protocol),
+          Endpoint: String(p.Endpoint),
+        };
+        const xml = await emulatorQuery('sns', { Action: 'Subscribe', ...params }, pseudo.region);
+        return { ref: /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(xml)?.[1] ?? id, attrs: {} };
+      }
+      case 'AWS::CloudWatch::Alarm': {
+        await putAlarm(p, pseudo.region);
+        return { ref: String(p.AlarmName), attrs: { Arn: arn('cloudwatch', `alarm:${p.AlarmName}`) } };
       }
       case 'AWS::Lambda::Function': {
         const name = (p.FunctionName as string) ?? id;
@@ -262,13 +361,17 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
     return created;
   }
 
+  const active = new Set<string>();
+  for (const [id, res] of Object.entries(template.Resources))
+    if (!res.Condition || (await resolve.condition(res.Condition))) active.add(id);
   for (const [id, res] of Object.entries(template.Resources)) {
-    if (!SKIPPED.has(id) && (EMULATED_TYPES as readonly string[]).includes(res.Type)) await physical(id);
+    if (!SKIPPED.has(id) && active.has(id) && (EMULATED_TYPES as readonly string[]).includes(res.Type))
+      await physical(id);
   }
   // Event-source ARNs and environment variables also need the functions' and roles' names.
   for (const id of Object.keys(template.Resources))
     if (!SKIPPED.has(id)) await physical(id).catch(() => undefined);
-  return { physical: done, resolve };
+  return { physical: done, active, resolve };
 }
 
 /** Reads a queue's redrive policy back from the emulator (used to prove the local stack matches). */

@@ -5,8 +5,12 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly DependsOn?: string | string[];
+  /** A condition name: the resource exists only when the condition holds. */
+  readonly Condition?: string;
 }
 export interface CfnTemplate {
+  readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Conditions?: Record<string, unknown>;
   readonly Resources: Record<string, CfnResource>;
   readonly Outputs?: Record<string, { Value: unknown }>;
 }
@@ -27,12 +31,23 @@ export interface Pseudo {
   readonly stackName: string;
 }
 
+/** What the template declares beyond its resources: parameters (at their defaults) and conditions. */
+export interface TemplateContext {
+  readonly Parameters?: CfnTemplate['Parameters'];
+  readonly Conditions?: CfnTemplate['Conditions'];
+}
+
 /**
  * Evaluates the intrinsic functions a Serverless template uses (Ref, Fn::GetAtt, Fn::Sub,
- * Fn::Join, Fn::Select, Fn::Split) against physical ids. `physical` creates a resource on first use,
- * so resources come to exist in dependency order.
+ * Fn::Join, Fn::Select, Fn::Split, Fn::If and the condition functions) against physical ids.
+ * Parameters take their defaults. `physical` creates a resource on first use, so resources come to
+ * exist in dependency order.
  */
-export function makeResolver(pseudo: Pseudo, physical: (logicalId: string) => Promise<Physical>) {
+export function makeResolver(
+  pseudo: Pseudo,
+  physical: (logicalId: string) => Promise<Physical>,
+  context: TemplateContext = {},
+) {
   const pseudoRef = (name: string): string | undefined =>
     ({
       'AWS::AccountId': pseudo.accountId,
@@ -45,6 +60,8 @@ export function makeResolver(pseudo: Pseudo, physical: (logicalId: string) => Pr
 
   const ref = async (name: string): Promise<string> => {
     if (name.startsWith('AWS::')) return pseudoRef(name) ?? '';
+    const parameter = context.Parameters?.[name];
+    if (parameter) return String(parameter.Default ?? '');
     return (await physical(name)).ref;
   };
   const getAtt = async (name: string, attr: string): Promise<string> => {
@@ -54,13 +71,31 @@ export function makeResolver(pseudo: Pseudo, physical: (logicalId: string) => Pr
     return value;
   };
 
+  const condition = async (name: string): Promise<boolean> => {
+    const definition = context.Conditions?.[name];
+    if (definition === undefined) throw new Error(`template: no condition named ${name}`);
+    return Boolean(await resolve(definition));
+  };
+
   const resolve = async (value: unknown): Promise<unknown> => {
     if (Array.isArray(value)) return Promise.all(value.map(resolve));
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value);
     const [fn, arg] = entries[0] ?? [];
     if (entries.length === 1 && fn) {
-      if (fn === 'Ref') return ref(arg as string);
+      if (fn === 'Ref') return arg === 'AWS::NoValue' ? undefined : ref(arg as string);
+      if (fn === 'Condition') return condition(arg as string);
+      if (fn === 'Fn::If') {
+        const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];
+        return resolve((await condition(name)) ? whenTrue : whenFalse);
+      }
+      if (fn === 'Fn::Equals') {
+        const [a, b] = (await resolve(arg)) as [unknown, unknown];
+        return String(a) === String(b);
+      }
+      if (fn === 'Fn::Not') return !((await resolve(arg)) as unknown[])[0];
+      if (fn === 'Fn::And') return ((await resolve(arg)) as unknown[]).every(Boolean);
+      if (fn === 'Fn::Or') return ((await resolve(arg)) as unknown[]).some(Boolean);
       if (fn === 'Fn::GetAtt') {
         const [name, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
         return getAtt(String(name), String(attr));
@@ -80,7 +115,11 @@ export function makeResolver(pseudo: Pseudo, physical: (logicalId: string) => Pr
       if (fn === 'Fn::Sub') return sub(arg);
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of entries) out[k] = await resolve(v);
+    for (const [k, v] of entries) {
+      const resolved = await resolve(v);
+      // Fn::If with AWS::NoValue removes the property altogether.
+      if (resolved !== undefined) out[k] = resolved;
+    }
     return out;
   };
 
@@ -102,5 +141,5 @@ export function makeResolver(pseudo: Pseudo, physical: (logicalId: string) => Pr
       .replace(/\$\{!/g, '${');
   };
 
-  return resolve;
+  return Object.assign(resolve, { condition });
 }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
  *   archive/{source}/{YYYY-MM-DD}/{relative key}.{id}.lv
  *   expiry/{YYYY-MM-DD}/{archive key}          (zero-byte index entry, one per expiring archive)
  *
- * - `source` is the first segment of the ingest key (an instance id or an application name).
+ * - `source` is the first segment of the ingest key (an instance id or an application name); an
+ *   instance's "<role id>:<instance id>" segment gives its instance id.
  * - The date is the UTC day the source object was last modified, so one object version always
  *   maps to one day, however late or often its notification is redelivered.
  * - `id` is 16 hex digits of SHA-256 over (bucket, key, SHA-256 of the content): the same log
@@ -40,8 +41,15 @@ export const UNSOURCED = '_unsourced';
 export function splitSourceKey(key: string): { source: string; relative: string } {
   const slash = key.indexOf('/');
   if (slash <= 0) return { source: UNSOURCED, relative: key.replace(/^\/+/, '') || key };
-  return { source: key.slice(0, slash), relative: key.slice(slash + 1) };
+  const first = key.slice(0, slash);
+  return { source: INSTANCE_SESSION.exec(first)?.[1] ?? first, relative: key.slice(slash + 1) };
 }
+
+/**
+ * Instances write under their session's `aws:userid`, "<role id>:<instance id>", the one prefix
+ * their role may write; the source is the instance id.
+ */
+const INSTANCE_SESSION = /^ARO[A-Z0-9]+:(i-[0-9a-f]+)$/;
 
 export function archiveId(identity: SourceIdentity): string {
   return createHash('sha256')

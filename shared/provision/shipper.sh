@@ -9,6 +9,8 @@
 #   LOGVAULT_LOG_PATHS        absolute globs: one per line, or space-separated when on one line
 #   LOGVAULT_LOG_PATHS_FILE   file of absolute globs, one per line (a glob there may hold spaces)
 #   LOGVAULT_INSTANCE_ID      instance id; asked of IMDSv2 when unset
+#   LOGVAULT_KEY_PREFIX       first key segment; when unset on an instance (no LOGVAULT_INSTANCE_ID),
+#                             the session's aws:userid, "ROLE_ID:INSTANCE_ID", asked of STS
 #   LOGVAULT_STATE_DIR        what was shipped is remembered here (default /var/lib/logvault/shipped)
 #   LOGVAULT_UPLOAD_ATTEMPTS  tries per file (default 5)
 #   LOGVAULT_RETRY_DELAY      seconds before the first retry, doubled for each next one (default 2)
@@ -16,8 +18,9 @@
 #
 # Each glob G also matches the rotated copies G-* and G.* (messages-20261124, app.log.1.gz).
 #
-# Keys: the first upload of a file goes to s3://BUCKET/INSTANCE_ID/PATH (PATH without its leading
-# slash). A later upload of the same path with changed content, a log still being appended to, goes
+# Keys: the first upload of a file goes to s3://BUCKET/PREFIX/PATH (PATH without its leading
+# slash). On an instance PREFIX is ROLE_ID:INSTANCE_ID, the only prefix the instance role may write
+# (its policy names ${aws:userid}/*); the pipeline reads the instance id out of it as the source. A later upload of the same path with changed content, a log still being appended to, goes
 # to .../PATH.MTIME, MTIME being the file's modification time in Unix seconds, so no upload replaces
 # an earlier one; should versions share an MTIME, all but the first get .MTIME-SHA (12 hex digits
 # of their SHA-256). Each object is the whole file as it was when uploaded.
@@ -61,9 +64,19 @@ instance_id() {
   curl -fsS --max-time 5 --retry 3 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id"
 }
 
+explicit_instance=${LOGVAULT_INSTANCE_ID:-}
 instance=$(instance_id) || die 'cannot read the instance id from IMDSv2'
-# The id becomes the first segment of every key, which the pipeline reads as the log's source.
 [[ $instance =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]] || die "unusable instance id: $instance"
+# The prefix becomes the first segment of every key, which the pipeline reads as the log's source.
+if [[ -n ${LOGVAULT_KEY_PREFIX:-} ]]; then
+  prefix=$LOGVAULT_KEY_PREFIX
+elif [[ -n $explicit_instance ]]; then
+  prefix=$instance
+else
+  prefix=$(aws sts get-caller-identity --query UserId --output text) || die 'cannot ask STS for this session'
+  [[ $prefix == *:"$instance" ]] || die "this session ($prefix) is not the instance role of $instance"
+fi
+[[ $prefix =~ ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ ]] || die "unusable key prefix: $prefix"
 
 patterns=()
 add_patterns() {
@@ -159,7 +172,7 @@ ship() {
   if [[ $sha == "$old_sha" ]]; then
     suffix=$old_suffix
   else
-    key=$instance/${file#/}
+    key=$prefix/${file#/}
     if [[ -z $old_sha ]]; then
       suffix=-
     else

@@ -1,4 +1,11 @@
 import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { GetKeyPolicyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketNotificationConfigurationCommand,
@@ -8,7 +15,7 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
-import { queueAttributes } from '#local/stack.ts';
+import { emulatorQuery, queueAttributes } from '#local/stack.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 
 let cloud: LocalCloud;
@@ -52,9 +59,11 @@ describe('the local stack agrees with the packaged template', () => {
   });
 
   it('has every bucket with the template notifications, versioning, encryption and lifecycle', async () => {
-    for (const [id, res] of resourcesOf('AWS::S3::Bucket').filter(
-      ([id]) => id !== 'ServerlessDeploymentBucket',
-    )) {
+    const buckets = resourcesOf('AWS::S3::Bucket').filter(
+      ([id]) => id !== 'ServerlessDeploymentBucket' && cloud.stack.active.has(id),
+    );
+    expect(buckets.map(([id]) => id).sort()).toEqual(['ArchiveBucket', 'IngestBucket']);
+    for (const [id, res] of buckets) {
       const Bucket = cloud.stack.physical.get(id)?.ref as string;
       const want = (await cloud.stack.resolve(res.Properties)) as Props;
       const versioning = await s3().send(new GetBucketVersioningCommand({ Bucket }));
@@ -87,5 +96,79 @@ describe('the local stack agrees with the packaged template', () => {
       expect(q.reportBatchItemFailures).toBe(true);
       expect(q.batchSize).toBeGreaterThan(0);
     }
+  });
+
+  it('gives every function a role of its own, with the template inline policy', async () => {
+    const iam = new IAMClient({});
+    const functions = resourcesOf('AWS::Lambda::Function');
+    expect(functions).toHaveLength(5);
+    const roleIds = functions.map(
+      ([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
+    );
+    expect(new Set(roleIds).size).toBe(functions.length);
+    for (const id of [...roleIds, 'ArchiveRestoreRole']) {
+      const RoleName = cloud.stack.physical.get(String(id))?.ref as string;
+      const want = (await cloud.stack.resolve(cloud.template.Resources[String(id)]?.Properties)) as {
+        AssumeRolePolicyDocument: unknown;
+        Policies: { PolicyName: string; PolicyDocument: unknown }[];
+      };
+      const role = await iam.send(new GetRoleCommand({ RoleName }));
+      expect(JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '')), id).toEqual(
+        want.AssumeRolePolicyDocument,
+      );
+      const names = (await iam.send(new ListRolePoliciesCommand({ RoleName }))).PolicyNames ?? [];
+      expect(names, id).toEqual(want.Policies.map((p) => p.PolicyName));
+      for (const policy of want.Policies) {
+        const got = await iam.send(new GetRolePolicyCommand({ RoleName, PolicyName: policy.PolicyName }));
+        expect(JSON.parse(decodeURIComponent(got.PolicyDocument ?? '')), id).toEqual(policy.PolicyDocument);
+      }
+    }
+  });
+
+  it('has both keys with the template key policy and rotation on', async () => {
+    const kms = new KMSClient({});
+    for (const [id, res] of resourcesOf('AWS::KMS::Key')) {
+      const KeyId = cloud.stack.physical.get(id)?.ref as string;
+      const want = (await cloud.stack.resolve(res.Properties)) as Props;
+      const policy = await kms.send(new GetKeyPolicyCommand({ KeyId, PolicyName: 'default' }));
+      expect(JSON.parse(policy.Policy ?? ''), id).toEqual(want.KeyPolicy);
+      expect((await kms.send(new GetKeyRotationStatusCommand({ KeyId }))).KeyRotationEnabled, id).toBe(true);
+    }
+  });
+
+  it('has every alarm of the template, each notifying the encrypted alarm topic', async () => {
+    const region = process.env.AWS_REGION ?? 'us-east-1';
+    const topicArn = cloud.stack.physical.get('AlarmTopic')?.ref as string;
+    const topic = await emulatorQuery('sns', { Action: 'GetTopicAttributes', TopicArn: topicArn }, region);
+    const keyId = cloud.stack.physical.get('PipelineKey')?.ref as string;
+    expect(topic).toContain(`<key>KmsMasterKeyId</key><value>${keyId}</value>`);
+
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm');
+    // One per dead-letter queue and one per function.
+    expect(alarms).toHaveLength(resourcesOf('AWS::Lambda::Function').length + 4);
+    const xml = await emulatorQuery('monitoring', { Action: 'DescribeAlarms', MaxRecords: '100' }, region);
+    // Each alarm's XML runs from its <AlarmName> to the next one's.
+    const described = xml
+      .split('<AlarmName>')
+      .slice(1)
+      .map((a) => `<AlarmName>${a}`);
+    for (const [id, res] of alarms) {
+      const want = (await cloud.stack.resolve(res.Properties)) as Props;
+      const alarm = described.find((a) => a.includes(`<AlarmName>${want.AlarmName}</AlarmName>`));
+      expect(alarm, id).toBeDefined();
+      expect(alarm, id).toContain(`<MetricName>${want.MetricName}</MetricName>`);
+      expect(alarm, id).toContain(`<Threshold>${Number(want.Threshold).toFixed(1)}</Threshold>`);
+      expect(alarm, id).toContain(topicArn);
+      const dimension = (want.Dimensions as { Value: string }[])[0]?.Value;
+      expect(alarm, id).toContain(`<Value>${dimension}</Value>`);
+    }
+  });
+
+  it('leaves out what is off by default: the access-log bucket and the alarm e-mail subscription', () => {
+    for (const id of ['AccessLogBucket', 'AccessLogBucketPolicy', 'AlarmEmailSubscription']) {
+      expect(cloud.template.Resources[id], id).toBeDefined();
+      expect(cloud.stack.active.has(id), id).toBe(false);
+    }
+    expect(cloud.stack.active.has('IngestBucket')).toBe(true);
   });
 });

@@ -226,8 +226,12 @@ describe('POST /instances → provision queue → EC2', () => {
       );
     }
     expect(statements.map((st) => [st.Effect, st.Action, st.Resource])).toEqual([
-      ['Allow', 's3:PutObject', `arn:aws:s3:::${cloud.outputs.IngestBucketName}/\${ec2:InstanceID}/*`],
-      ['Allow', 'kms:GenerateDataKey', expect.stringMatching(/^arn:aws:kms:/)],
+      [
+        'Allow',
+        ['s3:PutObject', 's3:AbortMultipartUpload'],
+        `arn:aws:s3:::${cloud.outputs.IngestBucketName}/\${aws:userid}/*`,
+      ],
+      ['Allow', ['kms:GenerateDataKey', 'kms:Decrypt'], expect.stringMatching(/^arn:aws:kms:/)],
     ]);
   });
 

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -22,8 +23,10 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMoto } from '#local/moto.ts';
+import { splitSourceKey } from '#shared/archive/layout.ts';
 import { SHIPPER_SCRIPT } from '#shared/provision/shipper-script.ts';
 
 // Runs the real shipper with bash and the project's AWS CLI (.venv/bin/aws) against moto's S3.
@@ -241,37 +244,88 @@ describe('logvault-ship against S3 (moto)', () => {
     expect(retry.stderr).toContain('5 shipped');
   });
 
-  it('asks IMDSv2 for the instance id: a token by PUT, then the id with that token', async () => {
-    const requests: { method?: string; url?: string; headers: IncomingHttpHeaders }[] = [];
+  /** A fake IMDSv2 that answers `instanceId` to a caller holding its token. */
+  async function withImds<T>(
+    instanceId: string,
+    requests: { method?: string; url?: string; headers: IncomingHttpHeaders }[],
+    body: (endpoint: string) => Promise<T>,
+  ): Promise<T> {
     const imds = createServer((req, res) => {
       requests.push({ method: req.method, url: req.url, headers: req.headers });
       if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('token-123');
       const authorised = req.headers['x-aws-ec2-metadata-token'] === 'token-123';
       if (req.method === 'GET' && req.url === '/latest/meta-data/instance-id' && authorised) {
-        return res.end('i-0fedcba9876543210');
+        return res.end(instanceId);
       }
       res.statusCode = 401;
       res.end();
     });
     await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
     try {
-      const { port } = imds.address() as AddressInfo;
-      const run = await runShipper({
-        LOGVAULT_INSTANCE_ID: '',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}`,
-        LOGVAULT_STATE_DIR: join(tmp, 'state-imds'),
-      });
-      expect(run.code).toBe(0);
-      expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-        'PUT /latest/api/token',
-        'GET /latest/meta-data/instance-id',
-      ]);
-      expect(requests[0]?.headers['x-aws-ec2-metadata-token-ttl-seconds']).toBeDefined();
-      const keys = (await versions()).map((v) => v.key);
-      expect(keys).toContain(`i-0fedcba9876543210/${files.messages.replace(/^\//, '')}`);
+      return await body(`http://127.0.0.1:${(imds.address() as AddressInfo).port}`);
     } finally {
       await new Promise((r) => imds.close(r));
     }
+  }
+
+  it('on an instance, asks IMDSv2 for its id and writes under its role session, role-id:instance-id', async () => {
+    const instanceId = 'i-0fedcba9876543210';
+    // What EC2 hands an instance: a session of its role named after the instance.
+    const client = {
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const role = await new IAMClient(client).send(
+      new CreateRoleCommand({
+        RoleName: 'logvault-test-shipper',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    const session = await new STSClient(client).send(
+      new AssumeRoleCommand({ RoleArn: role.Role?.Arn, RoleSessionName: instanceId }),
+    );
+    const requests: { method?: string; url?: string; headers: IncomingHttpHeaders }[] = [];
+    const run = await withImds(instanceId, requests, (endpoint) =>
+      runShipper({
+        LOGVAULT_INSTANCE_ID: '',
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+        AWS_ACCESS_KEY_ID: session.Credentials?.AccessKeyId ?? '',
+        AWS_SECRET_ACCESS_KEY: session.Credentials?.SecretAccessKey ?? '',
+        AWS_SESSION_TOKEN: session.Credentials?.SessionToken ?? '',
+        LOGVAULT_STATE_DIR: join(tmp, 'state-imds'),
+      }),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'PUT /latest/api/token',
+      'GET /latest/meta-data/instance-id',
+    ]);
+    expect(requests[0]?.headers['x-aws-ec2-metadata-token-ttl-seconds']).toBeDefined();
+    const userId = session.AssumedRoleUser?.AssumedRoleId ?? '';
+    expect(userId).toMatch(new RegExp(`^ARO[A-Z0-9]+:${instanceId}$`));
+    const keys = (await versions()).map((v) => v.key);
+    const key = `${userId}/${files.messages.replace(/^\//, '')}`;
+    expect(keys, JSON.stringify(keys)).toContain(key);
+    // The pipeline files it under the instance id.
+    expect(splitSourceKey(key).source).toBe(instanceId);
+  });
+
+  it("refuses to ship on an instance whose session is not the instance's own role session", async () => {
+    const run = await withImds('i-0fedcba9876543210', [], (endpoint) =>
+      runShipper({
+        LOGVAULT_INSTANCE_ID: '',
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+        LOGVAULT_STATE_DIR: join(tmp, 'state-not-instance'),
+      }),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('is not the instance role of i-0fedcba9876543210');
   });
 
   it('refuses to run without an instance id', async () => {

@@ -43,6 +43,15 @@ describe('archive key layout', () => {
     expect(parseArchiveKey(key)?.id).toBe(archiveId(long));
   });
 
+  it("names an instance's logs by its instance id, not by its role session", () => {
+    expect(splitSourceKey('AROAEXAMPLEROLEID1234:i-0fedcba9876543210/var/log/messages')).toEqual({
+      source: 'i-0fedcba9876543210',
+      relative: 'var/log/messages',
+    });
+    // Only a role id followed by an instance id is read that way.
+    expect(splitSourceKey('app:web/x.log').source).toBe('app:web');
+  });
+
   it('files keys without a folder under _unsourced', () => {
     expect(splitSourceKey('stray.log')).toEqual({ source: '_unsourced', relative: 'stray.log' });
   });
