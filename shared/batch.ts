@@ -2,9 +2,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { deadlineSignal } from './deadline.ts';
 import { logger, metrics } from './powertools.ts';
 
-export type RecordHandler = (record: SQSRecord, log: Logger) => Promise<void>;
+/** Handles one record; `signal` aborts shortly before the invocation's deadline. */
+export type RecordHandler = (record: SQSRecord, log: Logger, signal: AbortSignal) => Promise<void>;
 
 /** Counts one failure by kind: the error's class name, so dashboards split poison from transient. */
 export function countFailure(error: unknown): void {
@@ -19,10 +21,11 @@ export function countFailure(error: unknown): void {
  */
 export function sqsBatch(handleRecord: RecordHandler) {
   const processor = new BatchProcessor(EventType.SQS);
-  const onRecord = async (record: SQSRecord) => {
+  const onRecord = async (record: SQSRecord, signal: AbortSignal) => {
     const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
     try {
-      await handleRecord(record, log);
+      signal.throwIfAborted();
+      await handleRecord(record, log, signal);
     } catch (error) {
       countFailure(error);
       log.error('record failed', {
@@ -33,6 +36,13 @@ export function sqsBatch(handleRecord: RecordHandler) {
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     if (!Array.isArray(event?.Records) || event.Records.length === 0) return { batchItemFailures: [] };
-    return processPartialResponse(event, onRecord, processor, { context });
+    const deadline = deadlineSignal(context);
+    try {
+      return await processPartialResponse(event, (r: SQSRecord) => onRecord(r, deadline.signal), processor, {
+        context,
+      });
+    } finally {
+      deadline.cancel();
+    }
   };
 }

@@ -20,6 +20,8 @@ export interface ArchiveWrite {
   readonly storageClassFor: (size: number | undefined) => StorageClass;
   readonly tagging?: string;
   readonly objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date };
+  /** Stops the write: the body is destroyed, so an open multipart upload is aborted, not completed. */
+  readonly signal?: AbortSignal;
 }
 
 /** Reads up to `limit` bytes ahead, to learn whether a stream is small before choosing where it goes. */
@@ -48,9 +50,33 @@ async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerato
  * Writes an archive object only if none exists at its key (`If-None-Match: *`, honoured by both
  * PutObject and CompleteMultipartUpload), so concurrent duplicates produce one object. On any
  * failure lib-storage aborts the multipart upload; the bucket's AbortIncompleteMultipartUpload
- * rule is the backstop if the process dies first.
+ * rule is the backstop if the process dies first. An aborted `signal` fails the write the same way:
+ * destroying the body rather than aborting lib-storage's Upload, whose own abort answers at once
+ * and leaves AbortMultipartUpload to run after the caller has moved on.
  */
 export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
+  w.signal?.throwIfAborted();
+  let body: Readable | undefined;
+  const stop = () => {
+    const reason = w.signal?.reason as Error;
+    w.body.destroy(reason);
+    body?.destroy(reason);
+  };
+  w.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    return await write(s3, w, (b) => {
+      body = b;
+    });
+  } finally {
+    w.signal?.removeEventListener('abort', stop);
+  }
+}
+
+async function write(
+  s3: S3Client,
+  w: ArchiveWrite,
+  streaming: (body: Readable) => void,
+): Promise<'written' | 'exists'> {
   // lib-storage would buffer the first part anyway; reading it here lets small archives go in one PUT.
   const { head, rest } = await readAhead(w.body, PART_SIZE);
   const params: Omit<PutObjectCommandInput, 'Body'> = {
@@ -72,10 +98,11 @@ export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'writ
   try {
     if (!rest) {
       // Whole in memory already: one PUT, no multipart bookkeeping.
-      await s3.send(new PutObjectCommand({ ...params, Body: head }));
+      await s3.send(new PutObjectCommand({ ...params, Body: head }), { abortSignal: w.signal });
       return 'written';
     }
     const body = Readable.from(rejoin(head, rest), { objectMode: false });
+    streaming(body);
     await new Upload({
       client: s3,
       partSize: PART_SIZE,
@@ -86,6 +113,8 @@ export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'writ
     return 'written';
   } catch (error) {
     if (isAwsError(error, 'PreconditionFailed', 412)) return 'exists';
+    // The SDK reports an aborted request as its own AbortError; the caller wants the reason.
+    if (w.signal?.aborted) throw w.signal.reason;
     throw error;
   }
 }
