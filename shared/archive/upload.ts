@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -47,12 +48,30 @@ async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerato
 }
 
 /**
+ * The client with every call but AbortMultipartUpload tied to `signal`: lib-storage takes no
+ * signal for its parts or its CompleteMultipartUpload, and an upload stopped for a deadline must
+ * neither wait out a slow part nor complete, yet must still be able to abort itself.
+ */
+function boundTo(s3: S3Client, signal: AbortSignal | undefined): S3Client {
+  if (!signal) return s3;
+  return new Proxy(s3, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return (command: AbortMultipartUploadCommand, options?: object) =>
+        command instanceof AbortMultipartUploadCommand
+          ? target.send(command, options)
+          : target.send(command, { ...options, abortSignal: signal });
+    },
+  });
+}
+
+/**
  * Writes an archive object only if none exists at its key (`If-None-Match: *`, honoured by both
  * PutObject and CompleteMultipartUpload), so concurrent duplicates produce one object. On any
  * failure lib-storage aborts the multipart upload; the bucket's AbortIncompleteMultipartUpload
- * rule is the backstop if the process dies first. An aborted `signal` fails the write the same way:
- * destroying the body rather than aborting lib-storage's Upload, whose own abort answers at once
- * and leaves AbortMultipartUpload to run after the caller has moved on.
+ * rule is the backstop if the process dies first. An aborted `signal` fails the write the same way
+ * (its body destroyed, its in-flight requests cancelled) rather than through lib-storage's own
+ * abort, which answers at once and leaves AbortMultipartUpload to run after the caller moved on.
  */
 export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
   w.signal?.throwIfAborted();
@@ -104,7 +123,7 @@ async function write(
     const body = Readable.from(rejoin(head, rest), { objectMode: false });
     streaming(body);
     await new Upload({
-      client: s3,
+      client: boundTo(s3, w.signal),
       partSize: PART_SIZE,
       queueSize: 4,
       leavePartsOnError: false,

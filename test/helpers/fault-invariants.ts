@@ -116,7 +116,8 @@ async function sourceExists(c: DirectClients, bucket: string, key: string): Prom
   }
 }
 
-async function openUploads(c: DirectClients, buckets: string[]): Promise<number> {
+/** Multipart uploads still open in these buckets. */
+export async function openUploads(c: DirectClients, buckets: string[]): Promise<number> {
   let n = 0;
   for (const Bucket of buckets) {
     n += (await c.s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads?.length ?? 0;

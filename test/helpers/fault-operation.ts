@@ -8,6 +8,8 @@ export interface Operation {
   readonly name: string;
   readonly bucket?: string;
   readonly key?: string;
+  /** UploadPart's part number. */
+  readonly part?: number;
 }
 
 function serviceOf(headers: IncomingHttpHeaders): string {
@@ -20,7 +22,8 @@ function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): Op
   const [, bucket = '', ...rest] = url.pathname.split('/');
   const key = rest.length > 0 ? decodeURIComponent(rest.join('/')) : undefined;
   const q = url.searchParams;
-  const at = { service: 's3', bucket, ...(key ? { key } : {}) };
+  const part = q.has('partNumber') ? Number(q.get('partNumber')) : undefined;
+  const at = { service: 's3', bucket, ...(key ? { key } : {}), ...(part ? { part } : {}) };
   const name = (() => {
     if (q.has('uploads')) return method === 'POST' ? 'CreateMultipartUpload' : 'ListMultipartUploads';
     if (q.has('uploadId')) {

@@ -113,7 +113,6 @@ export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 3
   }
 
   function record(op: Operation, kind: FaultKind): void {
-    if (kind === 'delay') return;
     stats.injected += 1;
     const label = labelOf(op);
     stats.byOperation[label] = (stats.byOperation[label] ?? 0) + 1;
@@ -228,4 +227,7 @@ export const on = {
       services.includes(op.service),
   operation: (service: string, name: string, bucket?: string) => (op: Operation) =>
     op.service === service && op.name === name && (bucket === undefined || op.bucket === bucket),
+  /** UploadPart of one part number into a bucket. */
+  part: (bucket: string, part: number) => (op: Operation) =>
+    op.service === 's3' && op.name === 'UploadPart' && op.bucket === bucket && op.part === part,
 };

@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeArchive } from '#shared/archive/upload.ts';
+import { DeadlineError } from '#shared/errors.ts';
 
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const mock = mockClient(s3);
@@ -82,5 +83,34 @@ describe('writeArchive', () => {
       ServerSideEncryption: 'aws:kms',
       BucketKeyEnabled: true,
     });
+  });
+
+  it('aborts the multipart upload, and never completes it, when the deadline signal fires mid-stream', async () => {
+    mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    const deadline = new AbortController();
+    const slow = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 40; i++) {
+          if (i === 12) deadline.abort(new DeadlineError('near the deadline'));
+          yield randomBytes(1024 * 1024);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })(),
+    );
+    await expect(writeArchive(s3, { ...base, body: slow, signal: deadline.signal })).rejects.toThrow(
+      DeadlineError,
+    );
+    expect(mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(1);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('writes nothing once the deadline has passed', async () => {
+    const deadline = new AbortController();
+    deadline.abort(new DeadlineError('past the deadline'));
+    await expect(
+      writeArchive(s3, { ...base, body: Readable.from([Buffer.from('small')]), signal: deadline.signal }),
+    ).rejects.toThrow(DeadlineError);
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });
