@@ -18,7 +18,7 @@ import { archiveKeyFor, expiryIndexKey, splitSourceKey } from './layout.ts';
 import { CONTEXT, toS3Metadata } from './metadata.ts';
 import { seal } from './seal.ts';
 import { headSource, openSource, type SourceObject } from './source-object.ts';
-import { writeArchive } from './upload.ts';
+import { abortLeftoverUploads, MULTIPART_SOURCE_BYTES, writeArchive } from './upload.ts';
 
 export interface ArchiveDeps {
   readonly s3: S3Client;
@@ -110,6 +110,17 @@ async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
   await s3.send(new DeleteObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId }));
 }
 
+/** An attempt that died mid-upload (killed, or frozen by a hard timeout) left its upload open. */
+async function cleanUpAfterDeadAttempts(
+  s3: S3Client,
+  bucket: string,
+  archiveKey: string,
+  src: SourceObject,
+): Promise<void> {
+  if (src.size < MULTIPART_SOURCE_BYTES) return;
+  await abortLeftoverUploads(s3, bucket, archiveKey);
+}
+
 /**
  * Finishes a job whose archive already exists. It only exists once a write completed, and a write
  * completes only after the verifying tee decoded it to the source's digest; but whoever wrote it
@@ -123,6 +134,7 @@ async function settleExisting(
   policy: Policy,
   src: SourceObject,
 ): Promise<ArchiveOutcome> {
+  await cleanUpAfterDeadAttempts(s3, bucket, archiveKey, src);
   if (existing.expires && existing.expires !== 'never') {
     await indexExpiry(s3, bucket, new Date(existing.expires), archiveKey);
   }
@@ -214,6 +226,7 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
   if (stored?.size !== counts.ciphertextBytes) {
     throw new IntegrityError(archiveKey, `stored ${stored?.size} bytes but wrote ${counts.ciphertextBytes}`);
   }
+  await cleanUpAfterDeadAttempts(s3, config.archiveBucket, archiveKey, src);
   if (expires) await indexExpiry(s3, config.archiveBucket, expires, archiveKey);
   if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
   logger.info('archived', { objectKey: job.key, archiveKey, policy: policy.name, codec: codec.codec });

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -10,6 +11,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { isAwsError } from '../errors.ts';
 
 const PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Sources below this size never make an archive that needs a multipart upload: compression and
+ * the envelope's framing grow incompressible input by well under 1%.
+ */
+export const MULTIPART_SOURCE_BYTES = PART_SIZE / 2;
 
 export interface ArchiveWrite {
   readonly bucket: string;
@@ -136,4 +142,23 @@ async function write(
     if (w.signal?.aborted) throw w.signal.reason;
     throw error;
   }
+}
+
+/**
+ * Aborts multipart uploads still open under an archive key that now exists. They belong to
+ * attempts that died mid-upload (a crash, a hard timeout) and can never complete, since the key
+ * is taken; aborting one that is still running only makes its completion fail as it would anyway.
+ * Returns how many were aborted.
+ */
+export async function abortLeftoverUploads(s3: S3Client, bucket: string, key: string): Promise<number> {
+  const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  const leftovers = (res.Uploads ?? []).filter((u) => u.Key === key && u.UploadId);
+  for (const u of leftovers) {
+    try {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }));
+    } catch (error) {
+      if (!isAwsError(error, 'NoSuchUpload', 404)) throw error;
+    }
+  }
+  return leftovers.length;
 }

@@ -218,6 +218,7 @@ export interface SummaryRow {
   readonly scenario: string;
   readonly seed: number;
   readonly faults: number;
+  readonly delayed: number;
   readonly retried: number;
   readonly shipped: number;
   readonly restorable: number;
@@ -232,6 +233,7 @@ export function summaryRow(scenario: string, proxy: FaultProxy, o: Outcome): Sum
     scenario,
     seed: proxy.seed,
     faults: s.injected,
+    delayed: s.delayed,
     retried: s.redelivered,
     shipped: o.shipped,
     restorable: o.restorable,
@@ -253,13 +255,13 @@ export function reportSummary(
   detail: Record<string, unknown> = {},
 ): string {
   const header =
-    '| scenario | seed | faults injected | messages retried | logs shipped | logs restorable | duplicates | data lost | dead-lettered |';
+    '| scenario | seed | faults injected | calls delayed | messages retried | logs shipped | logs restorable | duplicates | data lost | dead-lettered |';
   const lines = [
     header,
-    '|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.seed} | ${r.faults} | ${r.retried} | ${r.shipped} | ${r.restorable} | ${r.duplicates} | ${r.lost} | ${r.deadLettered} |`,
+        `| ${r.scenario} | ${r.seed} | ${r.faults} | ${r.delayed} | ${r.retried} | ${r.shipped} | ${r.restorable} | ${r.duplicates} | ${r.lost} | ${r.deadLettered} |`,
     ),
   ];
   const text = `${lines.join('\n')}\n`;

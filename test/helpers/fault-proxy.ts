@@ -28,7 +28,9 @@ export interface FaultRule {
 
 export interface FaultStats {
   readonly requests: number;
+  /** Errors and resets; delays are counted apart. */
   readonly injected: number;
+  readonly delayed: number;
   readonly byOperation: Record<string, number>;
   readonly byKind: Record<string, number>;
   /** Messages SQS delivered again (ApproximateReceiveCount > 1), read from ReceiveMessage answers. */
@@ -86,9 +88,10 @@ export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 3
   const random = seededRandom(seed);
   let rules: { rule: FaultRule; calls: number; fired: number }[] = [];
   let seen: Operation[] = [];
-  let stats = { requests: 0, injected: 0, byOperation: {}, byKind: {}, redelivered: 0 } as {
+  let stats = { requests: 0, injected: 0, delayed: 0, byOperation: {}, byKind: {}, redelivered: 0 } as {
     requests: number;
     injected: number;
+    delayed: number;
     byOperation: Record<string, number>;
     byKind: Record<string, number>;
     redelivered: number;
@@ -113,7 +116,8 @@ export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 3
   }
 
   function record(op: Operation, kind: FaultKind): void {
-    stats.injected += 1;
+    if (kind === 'delay') stats.delayed += 1;
+    else stats.injected += 1;
     const label = labelOf(op);
     stats.byOperation[label] = (stats.byOperation[label] ?? 0) + 1;
     stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
@@ -209,7 +213,7 @@ export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 3
     },
     stats: () => structuredClone(stats),
     resetStats() {
-      stats = { requests: 0, injected: 0, byOperation: {}, byKind: {}, redelivered: 0 };
+      stats = { requests: 0, injected: 0, delayed: 0, byOperation: {}, byKind: {}, redelivered: 0 };
       seen = [];
     },
     async stop() {

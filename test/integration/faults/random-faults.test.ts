@@ -125,6 +125,7 @@ describe('10% faults on every S3, SQS, KMS and EC2 call', () => {
       scenario: 'provisioning, 10% faults (requests)',
       seed: proxy.seed,
       faults: proxy.stats().injected,
+      delayed: proxy.stats().delayed,
       retried: proxy.stats().redelivered,
       shipped: ids.size,
       restorable: launchedOnce,
