@@ -8,8 +8,16 @@ import { DeadlineError } from './errors.ts';
 export const DEADLINE_MARGIN_MS = 10_000;
 
 /**
- * A signal that aborts `marginMs` before the invocation's deadline, with a DeadlineError as its
- * reason. `cancel` clears the timer once the work is done. Without a context there is no deadline.
+ * How long work may run: all but the margin, or half the time left when that is short (a function
+ * whose whole timeout is under two margins still gets to start its work).
+ */
+export function deadlineBudget(remainingMs: number, marginMs = DEADLINE_MARGIN_MS): number {
+  return remainingMs > 2 * marginMs ? remainingMs - marginMs : Math.max(0, remainingMs / 2);
+}
+
+/**
+ * A signal that aborts once the budget is spent, with a DeadlineError as its reason. `cancel`
+ * clears the timer once the work is done. Without a context there is no deadline.
  */
 export function deadlineSignal(
   context: { getRemainingTimeInMillis(): number } | undefined,
@@ -19,10 +27,10 @@ export function deadlineSignal(
   if (typeof context?.getRemainingTimeInMillis !== 'function') {
     return { signal: controller.signal, cancel: () => undefined };
   }
-  const remaining = context.getRemainingTimeInMillis();
+  const budget = deadlineBudget(context.getRemainingTimeInMillis(), marginMs);
   const timer = setTimeout(
-    () => controller.abort(new DeadlineError(`stopped ${marginMs} ms before the invocation's deadline`)),
-    Math.max(0, remaining - marginMs),
+    () => controller.abort(new DeadlineError(`stopped after ${Math.round(budget)} ms, before the deadline`)),
+    budget,
   );
   timer.unref();
   return { signal: controller.signal, cancel: () => clearTimeout(timer) };

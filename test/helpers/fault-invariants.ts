@@ -62,6 +62,8 @@ export async function drained(c: DirectClients, queueUrls: string[], timeoutMs =
 
 export interface DeadLetter {
   readonly queue: string;
+  /** Kept by SQS's redrive: the function's 'record failed' log under this id gives the reason. */
+  readonly messageId: string;
   readonly body: string;
   readonly receives: number;
 }
@@ -81,6 +83,7 @@ export async function deadLetters(c: DirectClients, queueUrls: string[]): Promis
     for (const m of res.Messages ?? []) {
       out.push({
         queue: queue.split('/').pop() ?? queue,
+        messageId: m.MessageId ?? '',
         body: m.Body ?? '',
         receives: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
       });
