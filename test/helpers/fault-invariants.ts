@@ -228,6 +228,8 @@ export interface SummaryRow {
   readonly duplicates: number;
   readonly lost: number;
   readonly deadLettered: number;
+  /** Injected faults and delays by service:Operation (kept in the JSON, not the table). */
+  readonly byOperation?: Record<string, number>;
 }
 
 export function summaryRow(scenario: string, proxy: FaultProxy, o: Outcome): SummaryRow {
@@ -243,6 +245,7 @@ export function summaryRow(scenario: string, proxy: FaultProxy, o: Outcome): Sum
     duplicates: o.duplicates,
     lost: o.lost,
     deadLettered: o.deadLetters.length,
+    byOperation: s.byOperation,
   };
 }
 

@@ -132,6 +132,7 @@ describe('10% faults on every S3, SQS, KMS and EC2 call', () => {
       duplicates,
       lost,
       deadLettered: letters.length,
+      byOperation: proxy.stats().byOperation,
     } satisfies SummaryRow);
     expect(proxy.stats().injected).toBeGreaterThan(0);
     expect(duplicates).toBe(0);
