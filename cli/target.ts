@@ -13,7 +13,11 @@ export interface Target {
   readonly outputs: Record<string, string>;
 }
 
-export const devStateFile = resolve(import.meta.dirname, '..', '.logvault', 'dev.json');
+/** Where `logvault dev` keeps its state: `.logvault/` in the project, or LOGVAULT_STATE_DIR. */
+export const devStateDir = resolve(
+  process.env.LOGVAULT_STATE_DIR ?? join(import.meta.dirname, '..', '.logvault'),
+);
+export const devStateFile = join(devStateDir, 'dev.json');
 
 interface DevState extends Target {
   readonly endpoint: string;

@@ -16,8 +16,12 @@ const archiveConfig = { archiveBucket: config.ARCHIVE_BUCKET, archiveKeyArn: con
 
 /** Archive jobs → compressed, encrypted, verified archive objects. */
 export const handler = middy(
-  sqsBatch(async (record, log) => {
-    await archiveRecord(record.body, { s3, keyring, config: archiveConfig, policies, logger: log }, metrics);
+  sqsBatch(async (record, log, signal) => {
+    await archiveRecord(
+      record.body,
+      { s3, keyring, config: archiveConfig, policies, logger: log, signal },
+      metrics,
+    );
   }),
 )
   // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says.

@@ -56,7 +56,7 @@ function isScheduled(event: unknown): event is ScheduledEvent {
 
 // One at a time: the checkpoint in the archive bucket has a single writer.
 const continuations = sqsBatch(
-  async (record, _log, context) => {
+  async (record, _log, _signal, context) => {
     const { now } = parseJsonBody(record.body, continuationSchema, 'a sweep continuation');
     await runOnce(new Date(now), context);
   },

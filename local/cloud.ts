@@ -6,6 +6,7 @@ import { ensurePackaged } from './package.ts';
 import { startSchedules } from './scheduler.ts';
 import { startPoller } from './sqs-poller.ts';
 import { type LocalStack, provisionStack } from './stack.ts';
+import { adoptOrProvisionStack } from './stack-file.ts';
 import { type CfnTemplate, readTemplate } from './template.ts';
 
 export const LOCAL_ACCOUNT = '123456789012';
@@ -22,6 +23,11 @@ export interface LocalCloudOptions {
   readonly onEvent?: (line: string) => void;
   /** Variables that override the template's function environment (e.g. a quieter log level). */
   readonly env?: Record<string, string>;
+  /**
+   * With `endpoint`: where the stack's physical ids are saved, so that a restart against the same
+   * emulator picks up the stack (and the work queued in it) instead of creating a second one.
+   */
+  readonly stackFile?: string;
 }
 
 export interface LocalCloud {
@@ -64,11 +70,11 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
   useEmulator(endpoint, region);
   const stopped: (() => Promise<void> | void)[] = [];
   try {
-    const stack = await provisionStack(template, {
-      accountId: LOCAL_ACCOUNT,
-      region,
-      stackName: `logvault-${stage}`,
-    });
+    const pseudo = { accountId: LOCAL_ACCOUNT, region, stackName: `logvault-${stage}` };
+    const stack =
+      opts.endpoint && opts.stackFile
+        ? await adoptOrProvisionStack(template, pseudo, endpoint, opts.stackFile)
+        : await provisionStack(template, pseudo);
     const functions = await loadFunctions(template, stack);
     Object.assign(process.env, opts.env);
     const outputs: Record<string, string> = {};

@@ -13,7 +13,8 @@ export interface LocalFunction {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly environment: Record<string, string>;
-  invoke(event: unknown): Promise<unknown>;
+  /** Runs the handler; `timeoutMs` stands in for the function's own timeout (a near deadline). */
+  invoke(event: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
 }
 
 export interface QueueTrigger {
@@ -46,8 +47,8 @@ export interface LocalFunctions {
 
 const projectRoot = resolvePath(import.meta.dirname, '..');
 
-function lambdaContext(fn: LocalFunction): Context {
-  const deadline = Date.now() + fn.timeoutSeconds * 1000;
+function lambdaContext(fn: LocalFunction, timeoutMs = fn.timeoutSeconds * 1000): Context {
+  const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -102,7 +103,7 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
       timeoutSeconds: p.Timeout ?? 6,
       memoryMb: p.MemorySize ?? 1024,
       environment,
-      async invoke(event) {
+      async invoke(event, opts) {
         if (!loaded) {
           const mod = (await import(pathToFileURL(resolvePath(projectRoot, `${file}.ts`)).href)) as Record<
             string,
@@ -113,7 +114,7 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
             throw new Error(`${p.Handler}: no exported function ${exportName}`);
           loaded = handler as Handler;
         }
-        return loaded(event, lambdaContext(fn));
+        return loaded(event, lambdaContext(fn, opts?.timeoutMs));
       },
     };
     const arn = (stack.physical.get(id)?.attrs.Arn as string) ?? '';

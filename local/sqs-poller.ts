@@ -16,6 +16,12 @@ export interface PollerOptions {
    */
   readonly retryDelaySeconds: number;
   readonly region: string;
+  /**
+   * Seconds a received message stays hidden, renewed while its handler runs. Lambda hides it for
+   * the queue's visibility timeout (90 minutes for archive jobs); a short lease that is renewed
+   * means a message whose `logvault dev` was killed comes back within seconds, not hours.
+   */
+  readonly leaseSeconds?: number;
   readonly onBatch?: (report: {
     trigger: QueueTrigger;
     received: number;
@@ -71,6 +77,29 @@ export function startPoller(
 ): { stop(): Promise<void> } {
   let stopping = false;
   const abort = new AbortController();
+  const lease = opts.leaseSeconds ?? 10;
+
+  /** Keeps the batch hidden while the handler runs; a failed renewal only risks a duplicate delivery. */
+  function holdWhile<T>(messages: Message[], work: Promise<T>): Promise<T> {
+    const renew = setInterval(
+      () => {
+        sqs
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: trigger.queueUrl,
+              Entries: messages.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle,
+                VisibilityTimeout: lease,
+              })),
+            }),
+          )
+          .catch(() => undefined);
+      },
+      (lease * 1000) / 3,
+    );
+    return work.finally(() => clearInterval(renew));
+  }
 
   async function once(): Promise<void> {
     const { Messages = [] } = await sqs.send(
@@ -78,6 +107,7 @@ export function startPoller(
         QueueUrl: trigger.queueUrl,
         MaxNumberOfMessages: Math.min(trigger.batchSize, 10),
         WaitTimeSeconds: 1,
+        VisibilityTimeout: lease,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
@@ -88,7 +118,7 @@ export function startPoller(
     let failed: Set<string>;
     let error: unknown;
     try {
-      failed = failedMessageIds(trigger, event, await trigger.fn.invoke(event));
+      failed = failedMessageIds(trigger, event, await holdWhile(Messages, trigger.fn.invoke(event)));
     } catch (e) {
       error = e;
       failed = new Set(event.Records.map((r) => r.messageId));

@@ -140,6 +140,17 @@ export function withoutTlsOnly(doc: PolicyDocument): PolicyDocument {
  * properties the deployed stack gets, including what moto's own CloudFormation drops
  * (bucket notifications, policies, versioning, lifecycle and public access blocks).
  */
+/** Logical ids of the resources whose condition, if any, holds. */
+export async function activeResources(
+  template: CfnTemplate,
+  resolve: ReturnType<typeof makeResolver>,
+): Promise<Set<string>> {
+  const active = new Set<string>();
+  for (const [id, res] of Object.entries(template.Resources))
+    if (!res.Condition || (await resolve.condition(res.Condition))) active.add(id);
+  return active;
+}
+
 export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Promise<LocalStack> {
   const s3 = new S3Client({ forcePathStyle: true });
   const sqs = new SQSClient({});
@@ -361,9 +372,7 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
     return created;
   }
 
-  const active = new Set<string>();
-  for (const [id, res] of Object.entries(template.Resources))
-    if (!res.Condition || (await resolve.condition(res.Condition))) active.add(id);
+  const active = await activeResources(template, resolve);
   for (const [id, res] of Object.entries(template.Resources)) {
     if (!SKIPPED.has(id) && active.has(id) && (EMULATED_TYPES as readonly string[]).includes(res.Type))
       await physical(id);

@@ -4,13 +4,20 @@ import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lamb
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import { deadlineSignal } from './deadline.ts';
 import { MalformedEventError, PoisonMessageError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
 /** A logger whose every line names the record's messageId. */
 export type RecordLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-export type RecordHandler = (record: SQSRecord, log: RecordLog, context: Context) => Promise<void>;
+/** Handles one record; `signal` aborts shortly before the invocation's deadline. */
+export type RecordHandler = (
+  record: SQSRecord,
+  log: RecordLog,
+  signal: AbortSignal,
+  context: Context,
+) => Promise<void>;
 
 /**
  * Adds the messageId to each line rather than creating a child logger per record: a child costs
@@ -97,11 +104,13 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
       return { batchItemFailures: [] };
     }
     const failures = new Map<string, number>();
+    const deadline = deadlineSignal(context);
     const onRecord = async (record: SQSRecord) => {
       const log = recordLog(record.messageId);
       try {
+        deadline.signal.throwIfAborted();
         if (typeof record.body !== 'string') throw new PoisonMessageError('record has no string body');
-        await handleRecord(record, log, context);
+        await handleRecord(record, log, deadline.signal, context);
       } catch (error) {
         const summary = errorSummary(error);
         failures.set(summary.name, (failures.get(summary.name) ?? 0) + 1);
@@ -117,6 +126,7 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
         processInParallel: !opts.sequential,
       });
     } finally {
+      deadline.cancel();
       countFailures(failures);
     }
   };

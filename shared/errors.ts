@@ -92,3 +92,8 @@ export class NotFoundError extends Error {
 export class PermanentLaunchError extends Error {
   override readonly name = 'PermanentLaunchError';
 }
+
+/** The invocation is about to time out: the record stops cleanly and is left on the queue for a retry. */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startLocalCloud } from '#local/cloud.ts';
 import { CliError } from '../output.ts';
-import { clearDevState, projectPath, writeDevState } from '../target.ts';
+import { clearDevState, devStateDir, projectPath, writeDevState } from '../target.ts';
 
 export function registerDev(program: Command): void {
   program
@@ -13,13 +14,22 @@ export function registerDev(program: Command): void {
     .option('--api-port <port>', 'port for the local HTTP API (default: a free port)', Number)
     .option('--retry-delay <seconds>', 'seconds before a failed SQS message is retried locally', Number, 1)
     .option('--quiet', 'do not log each batch')
-    .action(async (opts: { apiPort?: number; retryDelay: number; quiet?: boolean }) => {
+    .option(
+      '--endpoint <url>',
+      'use an emulator that is already running; a restart against it resumes the same stack and queues',
+    )
+    .action(async (opts: { apiPort?: number; retryDelay: number; quiet?: boolean; endpoint?: string }) => {
       const started = Date.now();
-      // moto and the template tools live in the project's own virtualenv; install them on first use.
-      const setup = spawnSync('bash', [projectPath('scripts', 'python-env.sh')], { stdio: ['ignore', 2, 2] });
-      if (setup.status !== 0)
-        throw new CliError('could not install the local AWS emulator (scripts/python-env.sh failed)');
+      if (!opts.endpoint) {
+        // moto and the template tools live in the project's own virtualenv; install them on first use.
+        const setup = spawnSync('bash', [projectPath('scripts', 'python-env.sh')], {
+          stdio: ['ignore', 2, 2],
+        });
+        if (setup.status !== 0)
+          throw new CliError('could not install the local AWS emulator (scripts/python-env.sh failed)');
+      }
       const cloud = await startLocalCloud({
+        ...(opts.endpoint ? { endpoint: opts.endpoint, stackFile: join(devStateDir, 'stack.json') } : {}),
         ...(opts.apiPort ? { apiPort: opts.apiPort } : {}),
         retryDelaySeconds: opts.retryDelay,
         onEvent: opts.quiet ? undefined : (line) => process.stderr.write(`[logvault dev] ${line}\n`),

@@ -18,7 +18,7 @@ import { archiveKeyFor, expiryIndexKey, splitSourceKey } from './layout.ts';
 import { CONTEXT, toS3Metadata } from './metadata.ts';
 import { seal } from './seal.ts';
 import { headSource, openSource, type SourceObject } from './source-object.ts';
-import { writeArchive } from './upload.ts';
+import { abortLeftoverUploads, MULTIPART_SOURCE_BYTES, writeArchive } from './upload.ts';
 
 export interface ArchiveDeps {
   readonly s3: S3Client;
@@ -27,6 +27,8 @@ export interface ArchiveDeps {
   readonly policies: PolicySet;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => Date;
+  /** Aborts shortly before the invocation's deadline; the write is abandoned and the job fails. */
+  readonly signal?: AbortSignal;
 }
 
 export type ArchiveOutcome =
@@ -108,6 +110,39 @@ async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
   await s3.send(new DeleteObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId }));
 }
 
+/** An attempt that died mid-upload (killed, or frozen by a hard timeout) left its upload open. */
+async function cleanUpAfterDeadAttempts(
+  s3: S3Client,
+  bucket: string,
+  archiveKey: string,
+  src: SourceObject,
+): Promise<void> {
+  if (src.size < MULTIPART_SOURCE_BYTES) return;
+  await abortLeftoverUploads(s3, bucket, archiveKey);
+}
+
+/**
+ * Finishes a job whose archive already exists. It only exists once a write completed, and a write
+ * completes only after the verifying tee decoded it to the source's digest; but whoever wrote it
+ * may have died (or lost S3's answer) before indexing its expiry or deleting the source.
+ */
+async function settleExisting(
+  s3: S3Client,
+  bucket: string,
+  archiveKey: string,
+  existing: { expires: string | undefined },
+  policy: Policy,
+  src: SourceObject,
+): Promise<ArchiveOutcome> {
+  await cleanUpAfterDeadAttempts(s3, bucket, archiveKey, src);
+  if (existing.expires && existing.expires !== 'never') {
+    await indexExpiry(s3, bucket, new Date(existing.expires), archiveKey);
+  }
+  if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
+  const sourceDeleted = policy.deleteSourceAfterArchive;
+  return { status: 'duplicate', archiveKey, policy: policy.name, bytesIn: 0, bytesOut: 0, sourceDeleted };
+}
+
 /**
  * Archives one source object: compress, encrypt, write once under its deterministic key, verify,
  * index its expiry, and delete the source only when the policy asks and the archive is verified.
@@ -123,15 +158,8 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
   const { sha256, body } = await digestFirst(s3, src);
   const archiveKey = archiveKeyFor({ bucket: src.bucket, key: src.key, sha256 }, src.lastModified);
   const existing = await headArchive(s3, config.archiveBucket, archiveKey);
-  if (existing) {
-    // The first delivery may have died between writing the archive and indexing it.
-    if (existing.expires && existing.expires !== 'never') {
-      await indexExpiry(s3, config.archiveBucket, new Date(existing.expires), archiveKey);
-    }
-    if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
-    const sourceDeleted = policy.deleteSourceAfterArchive;
-    return { status: 'duplicate', archiveKey, policy: policy.name, bytesIn: 0, bytesOut: 0, sourceDeleted };
-  }
+  if (existing) return settleExisting(s3, config.archiveBucket, archiveKey, existing, policy, src);
+  deps.signal?.throwIfAborted();
 
   const archivedAt = (deps.now ?? (() => new Date()))();
   const expires = computeExpiry(policy, archivedAt);
@@ -183,24 +211,22 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
           },
         }
       : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   if (written === 'exists') {
-    // A concurrent duplicate won the conditional write; it owns the source deletion.
+    // A concurrent duplicate won the conditional write, or this very write did and S3's answer was
+    // lost, so the SDK's retry met the object it had just written: settle it either way.
     sealed.ciphertext.destroy();
-    return {
-      status: 'duplicate',
-      archiveKey,
-      policy: policy.name,
-      bytesIn: 0,
-      bytesOut: 0,
-      sourceDeleted: false,
-    };
+    const won = await headArchive(s3, config.archiveBucket, archiveKey);
+    if (!won) throw new Error(`${archiveKey}: refused as existing, but not found`);
+    return settleExisting(s3, config.archiveBucket, archiveKey, won, policy, src);
   }
   const counts = await sealed.done;
   const stored = await headArchive(s3, config.archiveBucket, archiveKey);
   if (stored?.size !== counts.ciphertextBytes) {
     throw new IntegrityError(archiveKey, `stored ${stored?.size} bytes but wrote ${counts.ciphertextBytes}`);
   }
+  await cleanUpAfterDeadAttempts(s3, config.archiveBucket, archiveKey, src);
   if (expires) await indexExpiry(s3, config.archiveBucket, expires, archiveKey);
   if (policy.deleteSourceAfterArchive) await deleteSource(s3, src);
   logger.info('archived', { objectKey: job.key, archiveKey, policy: policy.name, codec: codec.codec });

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -9,6 +11,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { isAwsError } from '../errors.ts';
 
 const PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Sources below this size never make an archive that needs a multipart upload: compression and
+ * the envelope's framing grow incompressible input by well under 1%.
+ */
+export const MULTIPART_SOURCE_BYTES = PART_SIZE / 2;
 
 export interface ArchiveWrite {
   readonly bucket: string;
@@ -20,6 +27,8 @@ export interface ArchiveWrite {
   readonly storageClassFor: (size: number | undefined) => StorageClass;
   readonly tagging?: string;
   readonly objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: Date };
+  /** Stops the write: the body is destroyed, so an open multipart upload is aborted, not completed. */
+  readonly signal?: AbortSignal;
 }
 
 /** Reads up to `limit` bytes ahead, to learn whether a stream is small before choosing where it goes. */
@@ -45,12 +54,54 @@ async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerato
 }
 
 /**
+ * The client with every call but AbortMultipartUpload tied to `signal`: lib-storage takes no
+ * signal for its parts or its CompleteMultipartUpload, and an upload stopped for a deadline must
+ * neither wait out a slow part nor complete, yet must still be able to abort itself.
+ */
+function boundTo(s3: S3Client, signal: AbortSignal | undefined): S3Client {
+  if (!signal) return s3;
+  return new Proxy(s3, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return (command: AbortMultipartUploadCommand, options?: object) =>
+        command instanceof AbortMultipartUploadCommand
+          ? target.send(command, options)
+          : target.send(command, { ...options, abortSignal: signal });
+    },
+  });
+}
+
+/**
  * Writes an archive object only if none exists at its key (`If-None-Match: *`, honoured by both
  * PutObject and CompleteMultipartUpload), so concurrent duplicates produce one object. On any
  * failure lib-storage aborts the multipart upload; the bucket's AbortIncompleteMultipartUpload
- * rule is the backstop if the process dies first.
+ * rule is the backstop if the process dies first. An aborted `signal` fails the write the same way
+ * (its body destroyed, its in-flight requests cancelled) rather than through lib-storage's own
+ * abort, which answers at once and leaves AbortMultipartUpload to run after the caller moved on.
  */
 export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
+  w.signal?.throwIfAborted();
+  let body: Readable | undefined;
+  const stop = () => {
+    const reason = w.signal?.reason as Error;
+    w.body.destroy(reason);
+    body?.destroy(reason);
+  };
+  w.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    return await write(s3, w, (b) => {
+      body = b;
+    });
+  } finally {
+    w.signal?.removeEventListener('abort', stop);
+  }
+}
+
+async function write(
+  s3: S3Client,
+  w: ArchiveWrite,
+  streaming: (body: Readable) => void,
+): Promise<'written' | 'exists'> {
   // lib-storage would buffer the first part anyway; reading it here lets small archives go in one PUT.
   const { head, rest } = await readAhead(w.body, PART_SIZE);
   const params: Omit<PutObjectCommandInput, 'Body'> = {
@@ -72,12 +123,13 @@ export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'writ
   try {
     if (!rest) {
       // Whole in memory already: one PUT, no multipart bookkeeping.
-      await s3.send(new PutObjectCommand({ ...params, Body: head }));
+      await s3.send(new PutObjectCommand({ ...params, Body: head }), { abortSignal: w.signal });
       return 'written';
     }
     const body = Readable.from(rejoin(head, rest), { objectMode: false });
+    streaming(body);
     await new Upload({
-      client: s3,
+      client: boundTo(s3, w.signal),
       partSize: PART_SIZE,
       queueSize: 4,
       leavePartsOnError: false,
@@ -86,6 +138,27 @@ export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'writ
     return 'written';
   } catch (error) {
     if (isAwsError(error, 'PreconditionFailed', 412)) return 'exists';
+    // The SDK reports an aborted request as its own AbortError; the caller wants the reason.
+    if (w.signal?.aborted) throw w.signal.reason;
     throw error;
   }
+}
+
+/**
+ * Aborts multipart uploads still open under an archive key that now exists. They belong to
+ * attempts that died mid-upload (a crash, a hard timeout) and can never complete, since the key
+ * is taken; aborting one that is still running only makes its completion fail as it would anyway.
+ * Returns how many were aborted.
+ */
+export async function abortLeftoverUploads(s3: S3Client, bucket: string, key: string): Promise<number> {
+  const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  const leftovers = (res.Uploads ?? []).filter((u) => u.Key === key && u.UploadId);
+  for (const u of leftovers) {
+    try {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }));
+    } catch (error) {
+      if (!isAwsError(error, 'NoSuchUpload', 404)) throw error;
+    }
+  }
+  return leftovers.length;
 }

@@ -4,6 +4,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -11,7 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { writeArchive } from '#shared/archive/upload.ts';
+import { abortLeftoverUploads, writeArchive } from '#shared/archive/upload.ts';
+import { DeadlineError } from '#shared/errors.ts';
 
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const mock = mockClient(s3);
@@ -82,5 +84,58 @@ describe('writeArchive', () => {
       ServerSideEncryption: 'aws:kms',
       BucketKeyEnabled: true,
     });
+  });
+
+  it('aborts the multipart upload, and never completes it, when the deadline signal fires mid-stream', async () => {
+    mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    const deadline = new AbortController();
+    const slow = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 40; i++) {
+          if (i === 12) deadline.abort(new DeadlineError('near the deadline'));
+          yield randomBytes(1024 * 1024);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })(),
+    );
+    await expect(writeArchive(s3, { ...base, body: slow, signal: deadline.signal })).rejects.toThrow(
+      DeadlineError,
+    );
+    expect(mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(1);
+    expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('writes nothing once the deadline has passed', async () => {
+    const deadline = new AbortController();
+    deadline.abort(new DeadlineError('past the deadline'));
+    await expect(
+      writeArchive(s3, { ...base, body: Readable.from([Buffer.from('small')]), signal: deadline.signal }),
+    ).rejects.toThrow(DeadlineError);
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe('abortLeftoverUploads', () => {
+  it('aborts the open uploads of exactly that key, and tolerates one already gone', async () => {
+    mock.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [
+        { Key: base.key, UploadId: 'dead-1' },
+        { Key: base.key, UploadId: 'dead-2' },
+        { Key: `${base.key}.other`, UploadId: 'someone-else' },
+      ],
+    });
+    mock.on(AbortMultipartUploadCommand, { UploadId: 'dead-2' }).rejects(
+      new S3ServiceException({
+        name: 'NoSuchUpload',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+    await expect(abortLeftoverUploads(s3, base.bucket, base.key)).resolves.toBe(2);
+    expect(mock.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual([
+      'dead-1',
+      'dead-2',
+    ]);
   });
 });

@@ -1,0 +1,279 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { KMS } from '@aws-sdk/client-kms';
+import {
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { pollUntil } from '#local/poll.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { listArchives } from '#shared/archive/list.ts';
+import { fromS3Metadata } from '#shared/archive/metadata.ts';
+import { decodeArchive } from '#shared/archive/open-archive.ts';
+import { queueDepth } from './archive.ts';
+import type { FaultProxy } from './fault-proxy.ts';
+
+/** Clients that talk to the emulator directly, past the fault proxy: the test's own view of the truth. */
+export function directClients(endpoint: string) {
+  const common = {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  return {
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    sqs: new SQSClient(common),
+    kms: new KMS(common),
+  };
+}
+export type DirectClients = ReturnType<typeof directClients>;
+
+/** Puts logs into the ingest bucket, directly: what was shipped is known exactly. */
+export async function shipLogs(
+  c: DirectClients,
+  bucket: string,
+  files: Record<string, Buffer>,
+): Promise<Map<string, Buffer>> {
+  for (const [key, body] of Object.entries(files)) {
+    await c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+  return new Map(Object.entries(files));
+}
+
+/** Waits until the queues are empty, visible and in flight, on a few reads in a row. */
+export async function drained(c: DirectClients, queueUrls: string[], timeoutMs = 240_000): Promise<void> {
+  let quiet = 0;
+  await pollUntil(
+    async () => {
+      const depth = (await Promise.all(queueUrls.map((u) => queueDepth(c.sqs, u)))).reduce((a, b) => a + b);
+      quiet = depth === 0 ? quiet + 1 : 0;
+      return quiet >= 3 ? true : undefined;
+    },
+    'the queues to drain',
+    timeoutMs,
+    1000,
+  );
+}
+
+export interface DeadLetter {
+  readonly queue: string;
+  /** Kept by SQS's redrive: the function's 'record failed' log under this id gives the reason. */
+  readonly messageId: string;
+  readonly body: string;
+  readonly receives: number;
+}
+
+/** Everything in the dead-letter queues, left in place (hidden briefly) so later reads see it again. */
+export async function deadLetters(c: DirectClients, queueUrls: string[]): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for (const queue of queueUrls) {
+    const res = await c.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 1,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    for (const m of res.Messages ?? []) {
+      out.push({
+        queue: queue.split('/').pop() ?? queue,
+        messageId: m.MessageId ?? '',
+        body: m.Body ?? '',
+        receives: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+      });
+    }
+  }
+  return out;
+}
+
+export interface Outcome {
+  readonly shipped: number;
+  readonly restorable: number;
+  /** Source keys with more than one archive object. */
+  readonly duplicates: number;
+  /** Archive objects that fail to decode to their source's digest. */
+  readonly partial: number;
+  readonly openUploads: number;
+  /** Sources gone from the ingest bucket with no restorable archive. */
+  readonly deletedUnverified: number;
+  /** Shipped logs neither restorable nor still in the ingest bucket. */
+  readonly lost: number;
+  /** Shipped logs not restorable whose notification or job is not in a dead-letter queue either. */
+  readonly unaccounted: number;
+  readonly deadLetters: DeadLetter[];
+  readonly problems: string[];
+}
+
+async function sourceExists(c: DirectClients, bucket: string, key: string): Promise<boolean> {
+  try {
+    await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Multipart uploads still open in these buckets. */
+export async function openUploads(c: DirectClients, buckets: string[]): Promise<number> {
+  let n = 0;
+  for (const Bucket of buckets) {
+    n += (await c.s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads?.length ?? 0;
+  }
+  return n;
+}
+
+/** Checks every invariant the pipeline promises, from the emulator's state. */
+export async function assess(
+  c: DirectClients,
+  outputs: Record<string, string>,
+  shipped: Map<string, Buffer>,
+): Promise<Outcome> {
+  const ingest = outputs.IngestBucketName as string;
+  const bucket = outputs.ArchiveBucketName as string;
+  const deps = { s3: c.s3, keyring: archiveKeyring(outputs.ArchiveKeyArn as string, c.kms), bucket };
+  const problems: string[] = [];
+  const bySource = new Map<string, string[]>();
+  for await (const e of listArchives(c.s3, bucket)) {
+    const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: e.archiveKey }));
+    const source = fromS3Metadata(head.Metadata)?.sourceKey ?? `?${e.archiveKey}`;
+    bySource.set(source, [...(bySource.get(source) ?? []), e.archiveKey]);
+  }
+  let restorable = 0;
+  let partial = 0;
+  let deletedUnverified = 0;
+  let lost = 0;
+  for (const [key, content] of shipped) {
+    const archives = bySource.get(key) ?? [];
+    let ok = false;
+    for (const archiveKey of archives) {
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        write: (chunk: Buffer, _e, done) => {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      try {
+        await decodeArchive(deps, archiveKey, sink);
+        if (Buffer.concat(chunks).equals(content)) ok = true;
+        else problems.push(`${archiveKey} restores to other bytes than ${key}`);
+      } catch (error) {
+        partial += 1;
+        problems.push(`${archiveKey} does not restore: ${(error as Error).message}`);
+      }
+    }
+    if (ok) restorable += 1;
+    const present = await sourceExists(c, ingest, key);
+    if (!ok && !present) {
+      deletedUnverified += 1;
+      lost += 1;
+      problems.push(`${key}: source deleted, no restorable archive`);
+    }
+  }
+  const dlqs = Object.entries(outputs)
+    .filter(([name]) => name.endsWith('DeadLetterQueueUrl'))
+    .map(([, url]) => url);
+  const letters = await deadLetters(c, dlqs);
+  // S3 events carry the key form-encoded; archive jobs carry it as JSON.
+  const mentions = (key: string) =>
+    letters.some(
+      (l) =>
+        l.body.includes(JSON.stringify(key)) || l.body.includes(encodeURIComponent(key).replace(/%20/g, '+')),
+    );
+  let unaccounted = 0;
+  for (const key of shipped.keys()) {
+    const archived = (bySource.get(key) ?? []).length > 0;
+    if (!archived && !mentions(key)) {
+      unaccounted += 1;
+      problems.push(`${key}: neither archived nor dead-lettered`);
+    }
+  }
+  const duplicates = [...bySource.values()].filter((keys) => keys.length > 1).length;
+  for (const [source, keys] of bySource)
+    if (keys.length > 1) problems.push(`${source}: ${keys.length} archives`);
+  return {
+    shipped: shipped.size,
+    restorable,
+    duplicates,
+    partial,
+    openUploads: await openUploads(c, [bucket, ingest]),
+    deletedUnverified,
+    lost,
+    unaccounted,
+    deadLetters: letters,
+    problems,
+  };
+}
+
+/** Ingest-bucket versions left behind (a source deleted by version leaves none). */
+export async function ingestVersions(c: DirectClients, bucket: string, prefix: string): Promise<number> {
+  const res = await c.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+  return res.Versions?.length ?? 0;
+}
+
+export interface SummaryRow {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly faults: number;
+  readonly delayed: number;
+  readonly retried: number;
+  readonly shipped: number;
+  readonly restorable: number;
+  readonly duplicates: number;
+  readonly lost: number;
+  readonly deadLettered: number;
+  /** Injected faults and delays by service:Operation (kept in the JSON, not the table). */
+  readonly byOperation?: Record<string, number>;
+}
+
+export function summaryRow(scenario: string, proxy: FaultProxy, o: Outcome): SummaryRow {
+  const s = proxy.stats();
+  return {
+    scenario,
+    seed: proxy.seed,
+    faults: s.injected,
+    delayed: s.delayed,
+    retried: s.redelivered,
+    shipped: o.shipped,
+    restorable: o.restorable,
+    duplicates: o.duplicates,
+    lost: o.lost,
+    deadLettered: o.deadLetters.length,
+    byOperation: s.byOperation,
+  };
+}
+
+const summaryDir = resolve(import.meta.dirname, '..', '..', '.logvault', 'fault-summary');
+
+/**
+ * Prints the scenario's figures as a table on stderr (vitest hides console output of passing
+ * tests) and keeps them under .logvault/fault-summary/ for CI to show.
+ */
+export function reportSummary(
+  file: string,
+  rows: SummaryRow[],
+  detail: Record<string, unknown> = {},
+): string {
+  const header =
+    '| scenario | seed | faults injected | calls delayed | messages retried | logs shipped | logs restorable | duplicates | data lost | dead-lettered |';
+  const lines = [
+    header,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.seed} | ${r.faults} | ${r.delayed} | ${r.retried} | ${r.shipped} | ${r.restorable} | ${r.duplicates} | ${r.lost} | ${r.deadLettered} |`,
+    ),
+  ];
+  const text = `${lines.join('\n')}\n`;
+  mkdirSync(summaryDir, { recursive: true });
+  writeFileSync(join(summaryDir, `${file}.md`), text);
+  writeFileSync(join(summaryDir, `${file}.json`), `${JSON.stringify({ rows, detail }, null, 2)}\n`);
+  process.stderr.write(`\nfault injection: ${file}\n${text}`);
+  return text;
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '#local/cloud.ts';
+import type { LocalFunction } from '#local/functions.ts';
+import { EXPIRY_PREFIX } from '#shared/archive/layout.ts';
+import { deadlineBudget } from '#shared/deadline.ts';
+import { listKeys } from '../../helpers/archive.ts';
+import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
+import { faultyCloud } from '../../helpers/fault-cloud.ts';
+import {
+  assess,
+  type DirectClients,
+  directClients,
+  drained,
+  openUploads,
+  reportSummary,
+  type SummaryRow,
+  shipLogs,
+  summaryRow,
+} from '../../helpers/fault-invariants.ts';
+import { type FaultProxy, on } from '../../helpers/fault-proxy.ts';
+
+const MiB = 1024 * 1024;
+// Outside the stack, so no notification races the test's own invocations of the archive function.
+const SIDE_BUCKET = 'lv-faults-side';
+let cloud: LocalCloud;
+let proxy: FaultProxy;
+let direct: DirectClients;
+let moto: string;
+let archiveFn: LocalFunction;
+let outputs: Record<string, string>;
+const rows: SummaryRow[] = [];
+
+function job(key: string): string {
+  return JSON.stringify({
+    bucket: SIDE_BUCKET,
+    key,
+    source: key.split('/')[0],
+    policy: 'standard',
+    eventTime: new Date().toISOString(),
+  });
+}
+
+async function exists(bucket: string, key: string): Promise<boolean> {
+  return direct.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
+}
+
+const calls = (name: string, bucket: string) =>
+  proxy.seen.filter((op) => op.service === 's3' && op.name === name && op.bucket === bucket).length;
+
+beforeAll(async () => {
+  ({ cloud, proxy, moto } = await faultyCloud());
+  direct = directClients(moto);
+  outputs = cloud.outputs as Record<string, string>;
+  archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction') as LocalFunction;
+  await direct.s3.send(new CreateBucketCommand({ Bucket: SIDE_BUCKET }));
+});
+afterAll(async () => {
+  if (rows.length > 0) reportSummary('interruptions', rows);
+  await cloud?.stop();
+  await proxy?.stop();
+});
+
+describe('a failure in the middle of a multipart upload', () => {
+  it('aborts the upload, retries the message, and ends with one whole archive', async () => {
+    const archive = outputs.ArchiveBucketName as string;
+    proxy.resetStats();
+    // Every attempt the SDK makes at part 2 of the first upload fails, so the upload itself fails.
+    proxy.setRules([
+      {
+        match: on.part(archive, 2),
+        kind: ['internal-error', 'slow-down', 'reset'],
+        calls: [1, 2, 3, 4, 5],
+      },
+    ]);
+    const shipped = await shipLogs(direct, outputs.IngestBucketName as string, {
+      'multipart/big.bin': randomBytes(20 * MiB),
+    });
+    await drained(direct, [outputs.IngestQueueUrl as string, outputs.ArchiveQueueUrl as string]);
+    proxy.setRules([]);
+
+    expect(proxy.stats().injected).toBe(5);
+    expect(calls('AbortMultipartUpload', archive)).toBeGreaterThanOrEqual(1);
+    expect(calls('CompleteMultipartUpload', archive)).toBeGreaterThanOrEqual(1);
+    const outcome = await assess(direct, outputs, shipped);
+    rows.push(summaryRow('UploadPart 2 fails mid-multipart', proxy, outcome));
+    expect(outcome.problems).toEqual([]);
+    expect(outcome.openUploads).toBe(0);
+    expect(outcome.restorable).toBe(1);
+    expect(outcome.duplicates).toBe(0);
+    expect(outcome.lost).toBe(0);
+    expect(proxy.stats().redelivered).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a handler that nears its timeout mid-stream', () => {
+  it('aborts its upload before the deadline, fails the record, and a retry archives it whole', async () => {
+    const archive = outputs.ArchiveBucketName as string;
+    const key = 'deadline/big.bin';
+    const content = randomBytes(20 * MiB);
+    await direct.s3.send(new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: key, Body: content }));
+    proxy.resetStats();
+    // Part 2 is held past the deadline, so the deadline falls while the multipart upload is open.
+    proxy.setRules([{ match: on.part(archive, 2), kind: 'delay', delayMs: 6_000, calls: [1] }]);
+    // A small neighbour in the same batch finishes well before the deadline and is not retried.
+    await direct.s3.send(
+      new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: 'neighbour/ok.log', Body: 'ok\n' }),
+    );
+    const batch = sqsEvent(
+      sqsRecord(job(key), 'deadline-1'),
+      sqsRecord(job('neighbour/ok.log'), 'neighbour'),
+    );
+
+    // Six seconds left: the function stops after three, with part 2 still in flight.
+    const timeoutMs = 6_000;
+    expect(deadlineBudget(timeoutMs)).toBe(3_000);
+    const first = await archiveFn.invoke(batch, { timeoutMs });
+
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: 'deadline-1' }] });
+    expect(await listKeys(direct.s3, archive, 'archive/neighbour/')).toHaveLength(1);
+    expect(calls('CreateMultipartUpload', archive)).toBe(1);
+    expect(calls('AbortMultipartUpload', archive)).toBe(1);
+    expect(calls('CompleteMultipartUpload', archive)).toBe(0);
+    expect(await openUploads(direct, [archive])).toBe(0);
+    expect(await listKeys(direct.s3, archive, 'archive/deadline/')).toEqual([]);
+    expect(await exists(SIDE_BUCKET, key)).toBe(true);
+
+    proxy.setRules([]);
+    const retry = await archiveFn.invoke(sqsEvent(sqsRecord(job(key), 'deadline-2')));
+    expect(retry).toEqual({ batchItemFailures: [] });
+    const [archived, ...more] = await listKeys(direct.s3, archive, 'archive/deadline/');
+    expect(more).toEqual([]);
+    expect(archived).toBeDefined();
+    expect(await exists(SIDE_BUCKET, key)).toBe(false);
+    const outcome = await assess(direct, outputs, new Map([[key, content]]));
+    rows.push({
+      ...summaryRow('deadline mid-stream, then retried', proxy, outcome),
+      // Redelivered by the test, with a normal deadline, as SQS would after the failure.
+      retried: (first as { batchItemFailures: unknown[] }).batchItemFailures.length,
+    });
+    expect(outcome.problems).toEqual([]);
+    expect(outcome.restorable).toBe(1);
+    expect(outcome.openUploads).toBe(0);
+    expect(outcome.lost).toBe(0);
+  });
+});
+
+describe("a lost answer to the archive's conditional PUT", () => {
+  it("settles the retry's 412 as its own archive: expiry indexed and source deleted", async () => {
+    const archive = outputs.ArchiveBucketName as string;
+    const key = 'lost-answer/app.log';
+    const content = Buffer.from('written once, answered never\n');
+    await direct.s3.send(new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: key, Body: content }));
+    proxy.resetStats();
+    proxy.setRules([
+      { match: on.operation('s3', 'PutObject', archive), kind: 'reset', phase: 'response', calls: [1] },
+    ]);
+
+    const result = await archiveFn.invoke(sqsEvent(sqsRecord(job(key), 'lost-answer')));
+    proxy.setRules([]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(proxy.stats().injected).toBe(1);
+    const [archived, ...more] = await listKeys(direct.s3, archive, 'archive/lost-answer/');
+    expect(more).toEqual([]);
+    const indexed = await listKeys(direct.s3, archive, EXPIRY_PREFIX);
+    expect(indexed.filter((k) => k.endsWith(`/${archived}`))).toHaveLength(1);
+    expect(await exists(SIDE_BUCKET, key)).toBe(false);
+  });
+});
