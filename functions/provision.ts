@@ -28,9 +28,14 @@ const message = z.object({ requestId: z.string().regex(/^[0-9a-f-]{36}$/) });
 
 /** Provision-queue messages → EC2 instances that ship their logs to the ingest bucket. */
 export const handler = middy(
-  sqsBatch(async (record, log) => {
+  sqsBatch(async (record, log, _signal, context) => {
     const { requestId } = parseJsonBody(record.body, message, 'a provision message');
-    const status = await provisionRequest(requestId, { ...deps, logger: log });
+    // The claim lasts as long as this invocation can: once it has ended, a retry may take over.
+    const claim = {
+      owner: context.awsRequestId,
+      until: new Date(Date.now() + context.getRemainingTimeInMillis()),
+    };
+    const status = await provisionRequest(requestId, { ...deps, logger: log }, claim);
     log.info('request settled', { requestId, status });
   }),
 )

@@ -93,6 +93,11 @@ export class PermanentLaunchError extends Error {
   override readonly name = 'PermanentLaunchError';
 }
 
+/** Another attempt holds the right to launch this request's instances; retrying later is safe. */
+export class LaunchInProgressError extends Error {
+  override readonly name = 'LaunchInProgressError';
+}
+
 /** The invocation is about to time out: the record stops cleanly and is left on the queue for a retry. */
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';

@@ -9,7 +9,15 @@ import {
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { isAwsError } from '../errors.ts';
 import { classifyEc2Error } from './classify.ts';
-import { getRequest, type RequestRecord, type RequestStatus, type StoreDeps, setStatus } from './store.ts';
+import {
+  claimLaunch,
+  getRequest,
+  type LaunchClaim,
+  type RequestRecord,
+  type RequestStatus,
+  type StoreDeps,
+  setStatus,
+} from './store.ts';
 
 export const REQUEST_TAG = 'logvault:request-id';
 export const SOURCE_TAG = 'logvault:source';
@@ -137,13 +145,19 @@ async function runInstances(record: RequestRecord, deps: LaunchDeps): Promise<st
 /**
  * Carries out one queued request. Idempotent: a request already settled is left alone, and one
  * whose instances exist (a retry after a crash, or a duplicate delivery) is marked running without
- * launching again. Permanent EC2 errors fail the request; transient ones are thrown for the queue.
+ * launching again. The claim is taken before looking for instances and held until the attempt's
+ * deadline, so no two attempts ever both look, find nothing and launch. Permanent EC2 errors fail
+ * the request; transient ones are thrown for the queue.
  */
-export async function provisionRequest(requestId: string, deps: LaunchDeps): Promise<RequestStatus> {
+export async function provisionRequest(
+  requestId: string,
+  deps: LaunchDeps,
+  claim: LaunchClaim,
+): Promise<RequestStatus> {
   const record = await getRequest(deps.store, requestId);
   if (!record) throw new Error(`request ${requestId} is not in the requests table`);
   if (record.status === 'running' || record.status === 'failed') return record.status;
-  if (record.status === 'queued') await setStatus(deps.store, requestId, 'launching');
+  await claimLaunch(deps.store, requestId, claim);
 
   let instanceIds = await findLaunched(deps.ec2, requestId);
   if (instanceIds.length > 0) deps.logger.info('instances already launched', { requestId, instanceIds });

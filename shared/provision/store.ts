@@ -7,7 +7,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyConflictError } from '../errors.ts';
+import { IdempotencyConflictError, LaunchInProgressError } from '../errors.ts';
 import type { InstanceRequest } from './request.ts';
 
 export type RequestStatus = 'queued' | 'launching' | 'running' | 'failed';
@@ -114,6 +114,53 @@ export async function setStatus(
       ExpressionAttributeValues: values,
     }),
   );
+}
+
+/** Who may launch a request's instances, and until when: one invocation, for as long as it can run. */
+export interface LaunchClaim {
+  readonly owner: string;
+  readonly until: Date;
+}
+
+/**
+ * Marks a request launching and takes the right to launch it until `claim.until`. Two deliveries
+ * of one request (a duplicate message, or a redelivery while the first attempt still runs) would
+ * otherwise both find no instance and both launch. EC2's ClientToken makes the second launch a
+ * no-op, but the emulator ignores it, and the claim keeps the guarantee from resting on one
+ * service's idempotency window. Throws LaunchInProgressError while another attempt holds it.
+ */
+export async function claimLaunch(
+  deps: StoreDeps,
+  requestId: string,
+  claim: LaunchClaim,
+  now = new Date(),
+): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { requestId },
+        UpdateExpression: 'SET #s = :s, #u = :u, #o = :o, #c = :c',
+        ConditionExpression:
+          'attribute_exists(requestId) AND (attribute_not_exists(#c) OR #c < :u OR #o = :o)',
+        ExpressionAttributeNames: {
+          '#s': 'status',
+          '#u': 'updatedAt',
+          '#o': 'launchOwner',
+          '#c': 'launchClaimedUntil',
+        },
+        ExpressionAttributeValues: {
+          ':s': 'launching',
+          ':u': now.toISOString(),
+          ':o': claim.owner,
+          ':c': claim.until.toISOString(),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    throw new LaunchInProgressError(`request ${requestId} is being launched by another attempt`);
+  }
 }
 
 export async function deleteRequest(deps: StoreDeps, requestId: string): Promise<void> {

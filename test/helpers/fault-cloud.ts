@@ -30,9 +30,17 @@ const ERRORS = ['internal-error', 'slow-down', 'reset'] as const;
  * ClientToken a no-op, moto launches again, and that difference is the emulator's, not ours.
  */
 export function randomFaults(rate: number): FaultRule[] {
+  const runInstances = on.operation('ec2', 'RunInstances');
+  // Rules are tried in order and a rule that does not fire falls through to the next, so the
+  // second must leave RunInstances out rather than rely on the first.
   return [
-    { match: on.operation('ec2', 'RunInstances'), kind: ERRORS, rate, phase: 'request' },
-    { match: on.services('s3', 'sqs', 'kms', 'ec2'), kind: ERRORS, rate, phase: 'either' },
+    { match: runInstances, kind: ERRORS, rate, phase: 'request' },
+    {
+      match: on.except(on.services('s3', 'sqs', 'kms', 'ec2'), runInstances),
+      kind: ERRORS,
+      rate,
+      phase: 'either',
+    },
   ];
 }
 

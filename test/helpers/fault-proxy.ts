@@ -231,6 +231,9 @@ export const on = {
       services.includes(op.service),
   operation: (service: string, name: string, bucket?: string) => (op: Operation) =>
     op.service === service && op.name === name && (bucket === undefined || op.bucket === bucket),
+  /** Whatever `match` matches, except what `but` matches. */
+  except: (match: (op: Operation) => boolean, but: (op: Operation) => boolean) => (op: Operation) =>
+    match(op) && !but(op),
   /** UploadPart of one part number into a bucket. */
   part: (bucket: string, part: number) => (op: Operation) =>
     op.service === 's3' && op.name === 'UploadPart' && op.bucket === bucket && op.part === part,

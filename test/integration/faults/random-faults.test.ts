@@ -113,7 +113,7 @@ describe('10% faults on every S3, SQS, KMS and EC2 call', () => {
         instanceIds?: string[];
       };
       if (instances.length > 1) duplicates += 1;
-      if (status.status === 'running' && instances.length === 1) {
+      else if (status.status === 'running' && instances.length === 1) {
         expect(status.instanceIds).toEqual([instances[0]?.InstanceId]);
         launchedOnce += 1;
       } else if (status.status === 'failed') {

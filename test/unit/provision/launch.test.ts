@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -47,6 +47,8 @@ const deps = (): LaunchDeps => ({
   logger: { info: () => undefined, warn: () => undefined },
 });
 
+const claim = { owner: 'invocation-1', until: new Date('2026-11-24T00:01:00.000Z') };
+
 /** The status updates written to the table, in order. */
 const statuses = () =>
   ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':s'] as string);
@@ -70,7 +72,7 @@ beforeEach(() => {
 describe('provisionRequest', () => {
   it('launches with the request id as client token, tags, IMDSv2 and encrypted EBS, then marks running', async () => {
     ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] });
-    expect(await provisionRequest(requestId, deps())).toBe('running');
+    expect(await provisionRequest(requestId, deps(), claim)).toBe('running');
     const input = ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       ClientToken: requestId,
@@ -96,7 +98,7 @@ describe('provisionRequest', () => {
 
   it('launches nothing when instances tagged with the request id exist already', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-9' }] }] });
-    expect(await provisionRequest(requestId, deps())).toBe('running');
+    expect(await provisionRequest(requestId, deps(), claim)).toBe('running');
     expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(0);
     const filters = ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters;
     expect(filters).toContainEqual({ Name: `tag:${REQUEST_TAG}`, Values: [requestId] });
@@ -107,7 +109,7 @@ describe('provisionRequest', () => {
 
   it('leaves a settled request alone', async () => {
     ddb.on(GetCommand).resolves({ Item: { ...record, status: 'running', instanceIds: ['i-1'] } });
-    expect(await provisionRequest(requestId, deps())).toBe('running');
+    expect(await provisionRequest(requestId, deps(), claim)).toBe('running');
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
     expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(0);
   });
@@ -117,7 +119,7 @@ describe('provisionRequest', () => {
     ['InsufficientInstanceCapacity', 500],
   ])('throws %s for the queue to retry, leaving the request launching', async (name, status) => {
     ec2.on(RunInstancesCommand).rejects(ec2Error(name, status));
-    await expect(provisionRequest(requestId, deps())).rejects.toThrow(name);
+    await expect(provisionRequest(requestId, deps(), claim)).rejects.toThrow(name);
     expect(statuses()).toEqual(['launching']);
   });
 
@@ -127,10 +129,31 @@ describe('provisionRequest', () => {
     ['InvalidParameterValue', 400],
   ])('fails the request on %s with the reason, without throwing', async (name, status) => {
     ec2.on(RunInstancesCommand).rejects(ec2Error(name, status));
-    expect(await provisionRequest(requestId, deps())).toBe('failed');
+    expect(await provisionRequest(requestId, deps(), claim)).toBe('failed');
     expect(statuses()).toEqual(['launching', 'failed']);
     expect(
       ddb.commandCalls(UpdateCommand)[1]?.args[0].input.ExpressionAttributeValues?.[':reason'],
     ).toContain(name);
+  });
+
+  it('claims the launch for this attempt until its deadline before looking for instances', async () => {
+    ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-1' }] });
+    await provisionRequest(requestId, deps(), claim);
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ExpressionAttributeValues).toMatchObject({
+      ':s': 'launching',
+      ':o': 'invocation-1',
+      ':c': '2026-11-24T00:01:00.000Z',
+    });
+    expect(input?.ConditionExpression).toContain('#c < :u');
+  });
+
+  it('neither looks nor launches while another attempt holds the claim, and says so', async () => {
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'held', $metadata: {} }));
+    await expect(provisionRequest(requestId, deps(), claim)).rejects.toThrow(
+      `request ${requestId} is being launched by another attempt`,
+    );
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(0);
   });
 });
