@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -50,6 +51,9 @@ export async function buildWorker(): Promise<string> {
     target: 'node24',
     outfile,
     logLevel: 'warning',
+    // As serverless.yml's custom.esbuild builds the functions.
+    mainFields: ['module', 'main'],
+    plugins: createRequire(import.meta.url)('../infra/esbuild-plugins.cjs'),
     banner: {
       js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
     },
