@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { build } from 'esbuild';
+import { ensurePackaged } from '#local/package.ts';
 import type { WorkerResult, WorkerSpec } from './worker.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
@@ -38,11 +40,13 @@ export function ensureMoto(): void {
   if (r.status !== 0) throw new Error('scripts/python-env.sh failed');
 }
 
-/** Bundles the worker the way serverless-esbuild bundles a function, so it runs as plain Node. */
-export async function buildWorker(): Promise<string> {
-  const outfile = join(work, 'worker.mjs');
+/**
+ * Bundles the worker the way serverless-esbuild bundles a function, so it runs as plain Node.
+ * `root` is the tree to bundle from (bench/ab.ts builds older versions of shared/ this way).
+ */
+export async function buildWorker(outfile = join(work, 'worker.mjs'), root = projectRoot): Promise<string> {
   await build({
-    entryPoints: [join(projectRoot, 'bench/worker.ts')],
+    entryPoints: [join(root, 'bench/worker.ts')],
     bundle: true,
     minify: true,
     platform: 'node',
@@ -50,11 +54,28 @@ export async function buildWorker(): Promise<string> {
     target: 'node24',
     outfile,
     logLevel: 'warning',
+    // As serverless.yml's custom.esbuild builds the functions.
+    mainFields: ['module', 'main'],
+    plugins: createRequire(import.meta.url)('../infra/esbuild-plugins.cjs'),
     banner: {
       js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
     },
   });
   return outfile;
+}
+
+/**
+ * The archive function's NODE_OPTIONS as deployed (from the packaged CloudFormation template, so
+ * the bench cannot drift from serverless.yml). Every worker child runs with exactly these.
+ */
+export async function archiveNodeOptions(): Promise<string> {
+  const template = JSON.parse(readFileSync(await ensurePackaged('local'), 'utf8')) as {
+    Resources: Record<string, { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>;
+  };
+  const fn = template.Resources.ArchiveLambdaFunction;
+  if (!fn) throw new Error('packaged template has no ArchiveLambdaFunction');
+  const value = fn.Properties?.Environment?.Variables?.NODE_OPTIONS;
+  return typeof value === 'string' ? value : '';
 }
 
 export interface Measured {

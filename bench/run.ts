@@ -17,7 +17,15 @@ import { benchBundles } from './bundles.ts';
 import { corpusBytes, MiB, writeCorpus } from './corpus.ts';
 import { benchE2E } from './e2e.ts';
 import { startBenchKms } from './emulator.ts';
-import { buildWorker, ensureMoto, ensureZstd, machine, projectRoot, work } from './measure.ts';
+import {
+  archiveNodeOptions,
+  buildWorker,
+  ensureMoto,
+  ensureZstd,
+  machine,
+  projectRoot,
+  work,
+} from './measure.ts';
 import { benchMemory } from './memory.ts';
 import { plotSvg } from './plot.ts';
 import { evaluate, markdown, type Results } from './report.ts';
@@ -84,6 +92,10 @@ async function main(): Promise<void> {
   // The e2e objects are slices of a corpus at least as large as its large objects.
   const corpus = await corpusFor(Math.max(corpusSize, quick ? 16 * MiB : 256 * MiB));
   const workerPath = await buildWorker();
+  // The workers run with the archive function's NODE_OPTIONS, exactly as deployed.
+  const nodeOptions = await archiveNodeOptions();
+  (results.config as Record<string, unknown>).archiveNodeOptions = nodeOptions;
+  log(`worker NODE_OPTIONS (the archive function's): ${nodeOptions || '(none)'}`);
 
   if (only.has('bundles')) {
     log('4. bundles and module init');
@@ -100,7 +112,7 @@ async function main(): Promise<void> {
             runs,
             workerPath,
             keyArn: kms.keyArn,
-            env: kms.env,
+            env: { ...kms.env, NODE_OPTIONS: nodeOptions },
             log,
           }),
         });
@@ -108,7 +120,13 @@ async function main(): Promise<void> {
       if (only.has('memory')) {
         log('2. peak RSS against object size');
         Object.assign(results, {
-          memory: await benchMemory({ sizes, workerPath, keyArn: kms.keyArn, env: kms.env, log }),
+          memory: await benchMemory({
+            sizes,
+            workerPath,
+            keyArn: kms.keyArn,
+            env: { ...kms.env, NODE_OPTIONS: nodeOptions },
+            log,
+          }),
         });
       }
     } finally {

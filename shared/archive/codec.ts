@@ -41,19 +41,36 @@ export function payloadSuffix(choice: CodecChoice): string {
   return choice.codec === 'zstd' ? '.zst' : '.gz';
 }
 
-// 1 MiB output chunks: zlib's default 16 KiB chunks cost about 10% in per-chunk overhead downstream.
-const CHUNK = 1024 * 1024;
+/**
+ * 1 MiB: the size of the writes into and out of the codecs. zlib's default 16 KiB output chunks cost
+ * about 10% in per-chunk overhead downstream, and every write into a zlib stream is a round trip
+ * through the libuv thread pool.
+ */
+export const IO_CHUNK = 1024 * 1024;
+const CHUNK = IO_CHUNK;
+
+/**
+ * zstd levels 3 and 4 use a 2 MiB window on large inputs; logvault caps it at 1 MiB. On the
+ * benchmark's logs that compresses ~7% faster in Node's streaming mode with a slightly better
+ * ratio (8.16 against 8.11), and it halves the window every decoder must hold (the verifying tee,
+ * `logvault restore`, `zstd -d`). Any zstd decodes it; archives written with 2 MiB windows restore
+ * as before. Other levels keep their own window.
+ */
+const FAST_LEVEL_WINDOW_LOG = 20;
 
 export function compressor(choice: CodecChoice): Transform {
   switch (choice.codec) {
-    case 'zstd':
+    case 'zstd': {
+      const level = choice.level ?? 3;
       return createZstdCompress({
         chunkSize: CHUNK,
         params: {
-          [constants.ZSTD_c_compressionLevel]: choice.level ?? 3,
+          [constants.ZSTD_c_compressionLevel]: level,
           [constants.ZSTD_c_checksumFlag]: 1,
+          ...(level === 3 || level === 4 ? { [constants.ZSTD_c_windowLog]: FAST_LEVEL_WINDOW_LOG } : {}),
         },
       });
+    }
     case 'gzip':
       return createGzip({ level: choice.level ?? 6, chunkSize: CHUNK });
     case 'identity':

@@ -1,9 +1,10 @@
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
   type EncryptionContext,
+  type KeyringNode,
   KmsKeyringNode,
 } from '@aws-crypto/client-node';
 import type { KMS } from '@aws-sdk/client-kms';
@@ -28,20 +29,69 @@ export function archiveKeyring(keyArn: string, kms: KMS): KmsKeyringNode {
   return new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: () => kms as never });
 }
 
-/** Encrypting transform: plaintext in, Encryption SDK message out. */
-export function encryptingStream(keyring: KmsKeyringNode, encryptionContext: EncryptionContext): Duplex {
-  return client.encryptStream(keyring, {
-    suiteId: ARCHIVE_SUITE,
-    encryptionContext,
-    frameLength: FRAME_LENGTH,
-  });
+/**
+ * Encrypting transform: plaintext in, Encryption SDK message out.
+ *
+ * The SDK joins its framing and signature streams with readable-stream's `pipeline()` and no
+ * callback, which rethrows: destroying its stream before the end (what `pipeline()` does to every
+ * stage when another fails, e.g. a digest mismatch or a failed upload) would throw "Premature
+ * close" as an uncaught exception and take the process down. This wrapper never destroys it: on
+ * teardown it ends it and discards the rest of its output, which lets it finish on its own.
+ */
+export function encryptingStream(keyring: KeyringNode, encryptionContext: EncryptionContext): Duplex {
+  return new EndInsteadOfDestroy(
+    client.encryptStream(keyring, {
+      suiteId: ARCHIVE_SUITE,
+      encryptionContext,
+      frameLength: FRAME_LENGTH,
+    }),
+  );
+}
+
+class EndInsteadOfDestroy extends Duplex {
+  readonly #inner: Duplex;
+
+  constructor(inner: Duplex) {
+    super({ readableHighWaterMark: FRAME_LENGTH, writableHighWaterMark: FRAME_LENGTH });
+    this.#inner = inner;
+    inner.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.once('end', () => this.push(null));
+    inner.on('error', (error: Error) => this.destroy(error));
+  }
+
+  override _read(): void {
+    this.#inner.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (this.#inner.write(chunk)) done();
+    else this.#inner.once('drain', () => done());
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.#inner.end();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    const inner = this.#inner;
+    if (!inner.readableEnded && !inner.destroyed) {
+      inner.removeAllListeners('data');
+      inner.on('error', () => undefined);
+      inner.resume();
+      if (!inner.writableEnded) inner.end();
+    }
+    done(error);
+  }
 }
 
 /**
  * Decrypting transform that refuses signed messages, so plaintext is released frame by frame
  * only after each frame's tag has been checked. Emits `MessageHeader` with the encryption context.
  */
-export function decryptingStream(keyring: KmsKeyringNode): Duplex {
+export function decryptingStream(keyring: KeyringNode): Duplex {
   return client.decryptUnsignedMessageStream(keyring);
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One object to archive: the message the ingest function sends to the archive queue. */
 export const archiveJobSchema = z.strictObject({

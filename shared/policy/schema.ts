@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STORAGE_CLASSES } from './storage-classes.ts';
 
 // Schema-level messages win over the generic ones in format-issues.ts; a missing field still says so.

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What the sweep queue carries: the clock reading of the run being continued. */
 export const continuationSchema = z.object({ kind: z.literal('sweep-continue'), now: z.iso.datetime() });
