@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonBody, sqsBatch } from '#shared/batch.ts';
 import { createDocumentClient, createEc2, createSsm } from '#shared/clients/aws.ts';
 import { loadConfig, provisionWorkerEnv } from '#shared/config.ts';
