@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { seededRandom } from '#local/seeded-random.ts';
 
 /**
  * A deterministic, seeded generator of realistic logs: nginx access lines, JSON application logs
@@ -14,18 +15,6 @@ export const MiB = 1024 * 1024;
 export const DEFAULT_SEED = 0x10650a17;
 /** Generated once per stream and repeated beyond that (see cyclicCorpus). */
 export const BLOCK_BYTES = 64 * MiB;
-
-/** mulberry32: small, fast and good enough to make logs that look random. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE'];
@@ -76,7 +65,7 @@ interface Rng {
 }
 
 function rng(seed: number): Rng {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   return {
     next,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from '#local/seeded-random.ts';
 import { type ErrorFault, errorResponse } from './fault-errors.ts';
 import { labelOf, type Operation, operationOf } from './fault-operation.ts';
 
@@ -47,18 +48,6 @@ export interface FaultProxy {
   stats(): FaultStats;
   resetStats(): void;
   stop(): Promise<void>;
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed, so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

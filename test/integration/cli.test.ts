@@ -109,21 +109,10 @@ describe('logvault CLI against logvault dev', () => {
     await cli('ship', dir, '--source', 'cli-test');
     // The default policy deletes each source once its archive exists, so an empty source folder
     // means the pipeline has handled every re-shipped file.
-    const state = JSON.parse(readFileSync(devStateFile, 'utf8')) as {
-      endpoint: string;
-      outputs: Record<string, string>;
-    };
-    const s3 = new S3Client({
-      endpoint: state.endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const { s3, outputs } = devS3();
     await eventually(
       async () =>
-        (await listKeys(s3, state.outputs.IngestBucketName as string, 'cli-test/')).length === 0
-          ? true
-          : undefined,
+        (await listKeys(s3, outputs.IngestBucketName as string, 'cli-test/')).length === 0 ? true : undefined,
       're-shipped sources handled',
     );
     const { stdout } = await cli('ls', '--source', 'cli-test', '--json');
