@@ -10,6 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { expect } from 'vitest';
 import { pollUntil } from '#local/poll.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
@@ -276,4 +277,19 @@ export function reportSummary(
   writeFileSync(join(summaryDir, `${file}.json`), `${JSON.stringify({ rows, detail }, null, 2)}\n`);
   process.stderr.write(`\nfault injection: ${file}\n${text}`);
   return text;
+}
+
+/**
+ * Every invariant of a fault scenario after the queues drained: nothing lost, duplicated, partial,
+ * left open, deleted unverified or unaccounted for, and every shipped log restorable or in a DLQ.
+ */
+export function expectNothingLost(outcome: Outcome): void {
+  expect(outcome.problems).toEqual([]);
+  expect(outcome.lost).toBe(0);
+  expect(outcome.duplicates).toBe(0);
+  expect(outcome.partial).toBe(0);
+  expect(outcome.openUploads).toBe(0);
+  expect(outcome.deletedUnverified).toBe(0);
+  expect(outcome.unaccounted).toBe(0);
+  expect(outcome.restorable + outcome.deadLetters.length).toBeGreaterThanOrEqual(outcome.shipped);
 }
