@@ -99,7 +99,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
         const until = d.action === 'locked' ? dayAfter(d.until) : d.until;
         const moved = until ? expiryIndexKey(until, entry.archiveKey) : undefined;
         if (moved === entry.indexKey) continue;
-        if (moved && !dryRun) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: moved, Body: '' }));
+        if (moved && !dryRun)
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: moved, Body: '', ContentLength: 0 }));
         indexDeletes.push(...refsOf(entry));
       }
     }

@@ -50,7 +50,12 @@ export async function seedArchive(s3: S3Client, bucket: string, spec: SeedSpec):
   const indexAt = spec.indexAt ?? spec.expires;
   if (indexAt) {
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: expiryIndexKey(indexAt, archiveKey), Body: '' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: expiryIndexKey(indexAt, archiveKey),
+        Body: '',
+        ContentLength: 0,
+      }),
     );
   }
   return archiveKey;
