@@ -32,7 +32,9 @@ export function flagForField(field: string, sent: Record<string, unknown> = {}):
   const index = Number(rest[0]);
   if (!Number.isInteger(index)) return flag;
   const value = (sent[head] as unknown[] | undefined)?.[index];
-  return typeof value === 'string' ? `${flag} ${JSON.stringify(value)}` : `${flag} (the ${ordinal(index + 1)} one)`;
+  return typeof value === 'string'
+    ? `${flag} ${JSON.stringify(value)}`
+    : `${flag} (the ${ordinal(index + 1)} one)`;
 }
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
