@@ -5,7 +5,7 @@ export class ConfigError extends Error {
 
 /** A message that can never succeed however often it is retried (it should go to the DLQ at once). */
 export class PoisonMessageError extends Error {
-  override readonly name = 'PoisonMessageError';
+  override readonly name: string = 'PoisonMessageError';
 }
 
 /** An invocation event of the wrong shape as a whole (not SQS, not scheduled): there is no record to fail alone. */
