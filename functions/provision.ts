@@ -31,8 +31,10 @@ export const handler = middy(
   sqsBatch(async (record, log, _signal, context) => {
     const { requestId } = parseJsonBody(record.body, message, 'a provision message');
     // The claim lasts as long as this invocation can: once it has ended, a retry may take over.
+    // It names the record, not just the invocation: two deliveries of one request in the same
+    // batch run concurrently, and sharing an owner would let both launch.
     const claim = {
-      owner: context.awsRequestId,
+      owner: `${context.awsRequestId}:${record.messageId}`,
       until: new Date(Date.now() + context.getRemainingTimeInMillis()),
     };
     const status = await provisionRequest(requestId, { ...deps, logger: log }, claim);
