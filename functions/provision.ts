@@ -7,6 +7,7 @@ import { createDocumentClient, createEc2, createSsm } from '#shared/clients/aws.
 import { loadConfig, provisionWorkerEnv } from '#shared/config.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { provisionRequest } from '#shared/provision/launch.ts';
+import { REQUEST_ID_PATTERN } from '#shared/provision/store.ts';
 import { renderUserData } from '#shared/provision/user-data.ts';
 
 const config = loadConfig(provisionWorkerEnv);
@@ -24,7 +25,7 @@ const deps = {
   renderUserData,
 };
 // Request ids are UUID-shaped but derived ones carry no version bits, so z.uuid() would refuse them.
-const message = z.object({ requestId: z.string().regex(/^[0-9a-f-]{36}$/) });
+const message = z.object({ requestId: z.string().regex(REQUEST_ID_PATTERN) });
 
 /** Provision-queue messages → EC2 instances that ship their logs to the ingest bucket. */
 export const handler = middy(

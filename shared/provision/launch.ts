@@ -94,7 +94,7 @@ export async function resolveImageId(ec2: EC2Client, ssm: SSMClient, parameter: 
 
 function tagsFor(record: RequestRecord, stage: string): Tag[] {
   return [
-    ...Object.entries(record.request.tags).map(([Key, Value]) => ({ Key, Value })),
+    ...record.request.tags.map(({ key, value }) => ({ Key: key, Value: value })),
     { Key: 'Name', Value: record.request.name },
     { Key: REQUEST_TAG, Value: record.requestId },
     { Key: SOURCE_TAG, Value: record.request.name },

@@ -235,6 +235,32 @@ describe('POST /instances → provision queue → EC2', () => {
     ]);
   });
 
+  it('launches with tags named after Object members, and takes the same tags in another order as a retry', async () => {
+    const tags = { toString: 'b', constructor: 'a', team: 'web' };
+    const first = await call(
+      'POST',
+      '/instances',
+      { ...body, name: 'web-3', tags },
+      { 'Idempotency-Key': 'web-3' },
+    );
+    expect(first.status).toBe(202);
+    const reordered = { team: 'web', constructor: 'a', toString: 'b' };
+    const again = await call(
+      'POST',
+      '/instances',
+      { ...body, name: 'web-3', tags: reordered },
+      { 'Idempotency-Key': 'web-3' },
+    );
+    expect(again.status).toBe(202);
+    expect(again.json.requestId).toBe(first.json.requestId);
+
+    const state = await settled(String(first.json.statusUrl));
+    expect(state.status).toBe('running');
+    const [launched] = await instancesTagged(String(first.json.requestId));
+    const launchedTags = Object.fromEntries((launched?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(launchedTags).toMatchObject({ constructor: 'a', toString: 'b', team: 'web' });
+  });
+
   it('answers 404 for an unknown request', async () => {
     const res = await call('GET', '/instances/requests/00000000-0000-0000-0000-000000000000');
     expect(res.status).toBe(404);
@@ -249,6 +275,18 @@ describe('invalid requests', () => {
     ['unknown policy', 400, 'policy', { ...body, policy: 'nope' }],
     ['count over the quota', 422, 'count', { ...body, count: 50 }],
     ['malformed JSON', 400, 'body', '{"name":'],
+    [
+      'a log path with a NUL byte',
+      400,
+      'logPaths.1',
+      { ...body, logPaths: ['/var/log/a.log', '/var/log/\u0000b'] },
+    ],
+    [
+      'log paths whose user data would exceed 16 KiB',
+      400,
+      'logPaths',
+      { ...body, logPaths: Array.from({ length: 30 }, (_, i) => `/var/log/${i}/${'x'.repeat(300)}.log`) },
+    ],
   ])('%s → %i naming %s', async (_what, status, field, payload) => {
     const res = await call('POST', '/instances', payload);
     expect(res.status).toBe(status);
@@ -259,6 +297,13 @@ describe('invalid requests', () => {
   it('refuses a body over 16 KiB with 413 and a non-JSON content type with 415', async () => {
     expect((await call('POST', '/instances', { ...body, pad: 'x'.repeat(17 * 1024) })).status).toBe(413);
     expect((await call('POST', '/instances', body, { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('answers a malformed percent-escape in the path with 400, and keeps serving', async () => {
+    expect((await call('GET', '/instances/requests/%E0%A4%A')).status).toBe(400);
+    expect((await call('GET', '/instances/requests/%')).status).toBe(400);
+    expect((await call('GET', '//')).status).toBe(400);
+    expect((await call('GET', '/instances')).status).toBe(200);
   });
 
   it('launches nothing for a refused request', async () => {
