@@ -142,6 +142,11 @@ export class Host {
     };
     this.firstContact = false;
     if (header) this.batches.push(header);
+    // What is accounted for of a generation never goes past what was seen of it.
+    for (const g of generations) {
+      if (g.through > g.file.size)
+        throw new Error(`${g.generation}: through ${g.through} > size ${g.file.size}`);
+    }
     return { plan: planned, ...(header ? { header } : {}) };
   }
 

@@ -121,6 +121,23 @@ describe('shipping rules', () => {
     expect(host.sent()).toEqual({ [APP]: 'g1\n|h1\n' });
   });
 
+  it('keeps following a gzip it knows without decompressing it, and never sends it, however long it stays', () => {
+    const host = new Host();
+    host.write(APP, 'g1\n');
+    host.run();
+    host.rename(APP, `${APP}.1`);
+    host.gzip(`${APP}.1`);
+    host.run();
+    host.clock += FORGET_AFTER_MS;
+    host.run();
+    host.clock += FORGET_AFTER_MS;
+    expect(host.run().header).toBeUndefined();
+    expect(host.state.generations.map((g) => [g.file.path, g.missingSince])).toEqual([
+      [`${APP}.1.gz`, undefined],
+    ]);
+    expect(host.sent()).toEqual({ [APP]: 'g1\n' });
+  });
+
   it('sends from the decompressed stream the tail only a gzip still holds', () => {
     const host = new Host();
     host.write(APP, 'g1\n');
@@ -133,6 +150,27 @@ describe('shipping rules', () => {
     expect(header?.segments).toEqual([expect.objectContaining({ start: 3, end: 13 })]);
     expect(header?.generations[0]?.closed).toBe(true);
     expect(host.sent()).toEqual({ [APP]: 'g1\ng2 unsent\n' });
+  });
+
+  it('does not take an older, shorter copy for a log it has sent more of', () => {
+    const host = new Host();
+    host.write(APP, `${'x'.repeat(4999)}\n`);
+    host.run();
+    host.write(`${APP}.old`, `${'x'.repeat(4999)}\n`);
+    host.append(APP, 'more\n');
+    host.run();
+    host.truncate(APP);
+    host.append(APP, 'new\n');
+    const { header } = host.run();
+    expect(header?.segments).toEqual([expect.objectContaining({ start: 0, end: 4 })]);
+    const old = host.state.generations.find((g) => g.through === 5005);
+    expect(old?.missingSince).toBeDefined();
+    expect(
+      host
+        .sent()
+        [APP]?.split('|')
+        .map((t) => t.length),
+    ).toEqual([5005, 4]);
   });
 
   it('reports bytes lost to a truncation without a copy as a gap with their range', () => {
