@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { benchBundles } from './bundles.ts';
 import { corpusBytes, MiB, writeCorpus } from './corpus.ts';
 import { benchE2E } from './e2e.ts';
-import { benchLogs } from './logs.ts';
 import { startBenchKms } from './emulator.ts';
+import { benchLogs } from './logs.ts';
 import {
   archiveNodeOptions,
   buildWorker,

@@ -11,9 +11,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
 import { parseBatch, reassemble, type StoredBatch, wholeLog } from '../helpers/batches.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { holdShipperLock } from '../helpers/files.ts';
 
 // `logvault ship` as a user runs it (bin/logvault.mjs) against the local cloud, which archives
 // each batch it sends; what was sent is read back through `logvault ls` and `logvault restore`.
@@ -75,17 +77,16 @@ async function archivedBatches(source: string, count: number): Promise<StoredBat
 beforeAll(async () => {
   cloud = await freshCloud();
   // What `logvault dev` leaves for the CLI to find, pointing at this run's local cloud.
-  mkdirSync(devDir, { recursive: true });
-  writeFileSync(
-    join(devDir, 'dev.json'),
-    JSON.stringify({
+  writeDevState(
+    {
       kind: 'local',
       stage: cloud.stage,
       region: cloud.region,
       endpoint: cloud.endpoint,
       pid: process.pid,
       outputs: cloud.outputs,
-    }),
+    },
+    join(devDir, 'dev.json'),
   );
 });
 
@@ -156,12 +157,7 @@ describe('logvault ship', () => {
     const dir = mkdtempSync(join(tmp, 'locked-'));
     writeFileSync(join(dir, 'a.log'), 'x\n');
     const state = join(tmp, 'locked-state');
-    mkdirSync(state, { recursive: true });
-    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
-    writeFileSync(
-      join(state, 'lock'),
-      `${process.pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}\n`,
-    );
+    holdShipperLock(state);
     const res = await cli('ship', dir, '--source', 'locked', '--state', state);
     expect(res.code).toBe(75);
     expect(res.stderr).toContain('another run');

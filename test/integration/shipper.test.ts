@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -24,6 +22,7 @@ import { runShipper, type ShipperOutcome } from '#local/shipper.ts';
 import { splitSourceKey } from '#shared/archive/layout.ts';
 import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
 import { batchesIn, reassemble, type StoredBatch, wholeLog } from '../helpers/batches.ts';
+import { fileState, holdShipperLock } from '../helpers/files.ts';
 
 // The instance shipper as an instance runs it: the bundle user data installs, under Node, with the
 // AWS CLI (the project's, in .venv) against the emulator; logs rotated by the real logrotate.
@@ -103,16 +102,6 @@ function expectEachLineOnce(sent: string, written: string): void {
   expect(sent.split('\n').sort()).toEqual(written.split('\n').sort());
   expect(new Set(sent.split('\n').filter(Boolean)).size).toBe(sent.split('\n').filter(Boolean).length);
 }
-
-const fileState = (path: string) => {
-  const st = statSync(path);
-  return {
-    sha: createHash('sha256').update(readFileSync(path)).digest('hex'),
-    mtimeMs: st.mtimeMs,
-    ino: st.ino,
-    mode: st.mode,
-  };
-};
 
 describe('the instance shipper', () => {
   it('is logrotate here, the real one', () => {
@@ -323,12 +312,7 @@ describe('the instance shipper', () => {
   it('exits 75 while another run holds the lock', async () => {
     const h = host();
     writeFileSync(h.app, lines(1));
-    mkdirSync(h.stateDir, { recursive: true });
-    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
-    writeFileSync(
-      join(h.stateDir, 'lock'),
-      `${process.pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}\n`,
-    );
+    holdShipperLock(h.stateDir);
     const locked = await h.run();
     expect(locked.code).toBe(75);
     expect(locked.stderr).toContain('another run');

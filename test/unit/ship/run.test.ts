@@ -7,7 +7,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,6 +22,7 @@ import { withRotations } from '#shared/ship/paths.ts';
 import { type BatchBody, shipOnce } from '#shared/ship/run.ts';
 import { scan } from '#shared/ship/scan.ts';
 import { readState } from '#shared/ship/state.ts';
+import { fileState } from '../../helpers/files.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'logvault-ship-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -108,15 +108,6 @@ function setup(name: string) {
   return { logs, state, bucket, run };
 }
 
-const fingerprint = (path: string) => {
-  const st = statSync(path);
-  return {
-    sha: createHash('sha256').update(readFileSync(path)).digest('hex'),
-    mtimeMs: st.mtimeMs,
-    ino: st.ino,
-  };
-};
-
 describe('a shipper run', () => {
   it('sends each appended byte once, one object per run, and never touches the log', async () => {
     const { logs, bucket, run } = setup('appends');
@@ -126,9 +117,9 @@ describe('a shipper run', () => {
       const lines = `run ${i} ${'x'.repeat(100 * i)}\n`.repeat(i + 1);
       appendFileSync(app, lines);
       written += lines;
-      const before = fingerprint(app);
+      const before = fileState(app);
       const result = await run();
-      expect(fingerprint(app)).toEqual(before);
+      expect(fileState(app)).toEqual(before);
       expect(result.batch?.logBytes).toBe(lines.length);
       expect(bucket.uploads).toHaveLength(i + 1);
     }
