@@ -136,7 +136,7 @@ describe('logvault ship', () => {
     expect(wholeLog(r, app)).toBe(appText);
     expect(wholeLog(r, other)).toBe('o1\n');
     expect(batches.every((b) => b.header.source === 'web')).toBe(true);
-  });
+  }, 300_000);
 
   it('keeps its state where --state says, and refuses a state that belongs to another source', async () => {
     const dir = mkdtempSync(join(tmp, 'api-'));

@@ -136,7 +136,7 @@ describe('the instance shipper', () => {
     expect(r.repeats).toBe(0);
     expect(wholeLog(r, h.app)).toBe(written);
     expect(batches.every((b) => b.header.source === h.instanceId)).toBe(true);
-  });
+  }, 300_000);
 
   it('loses and repeats nothing across a rename rotation (logrotate create), including lines written to the old file after it', async () => {
     const h = host();
