@@ -24,9 +24,9 @@ interface DevState extends Target {
   readonly pid: number;
 }
 
-export function writeDevState(state: DevState): void {
-  mkdirSync(dirname(devStateFile), { recursive: true });
-  writeFileSync(devStateFile, `${JSON.stringify(state, null, 2)}\n`);
+export function writeDevState(state: DevState, file = devStateFile): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export function clearDevState(): void {

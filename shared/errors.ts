@@ -102,3 +102,23 @@ export class LaunchInProgressError extends Error {
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';
 }
+
+/** The shipper's settings or arguments cannot be used as given (exit 2). */
+export class ShipSettingsError extends Error {
+  override readonly name = 'ShipSettingsError';
+}
+
+/** The shipper's state file is unreadable or belongs to another source: shipping on could lose or repeat logs. */
+export class ShipStateError extends Error {
+  override readonly name = 'ShipStateError';
+}
+
+/** Another run of the shipper holds the lock on this state directory (exit 75: try again later). */
+export class ShipLockedError extends Error {
+  override readonly name = 'ShipLockedError';
+}
+
+/** A batch could not be uploaded after every attempt; it stays pending and is sent first next run. */
+export class UploadFailedError extends Error {
+  override readonly name = 'UploadFailedError';
+}

@@ -18,6 +18,7 @@ import {
   type StoreDeps,
   setStatus,
 } from './store.ts';
+import { encodeUserData } from './user-data.ts';
 
 export const REQUEST_TAG = 'logvault:request-id';
 export const SOURCE_TAG = 'logvault:source';
@@ -132,7 +133,7 @@ async function runInstances(record: RequestRecord, deps: LaunchDeps): Promise<st
           Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: ROOT_VOLUME_GIB, DeleteOnTermination: true },
         },
       ],
-      UserData: Buffer.from(userData).toString('base64'),
+      UserData: encodeUserData(userData).toString('base64'),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },

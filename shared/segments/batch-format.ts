@@ -1,6 +1,19 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import { PoisonMessageError } from '../errors.ts';
+import {
+  arrayOf,
+  boolean,
+  type Checked,
+  integer,
+  isoInstant,
+  literal,
+  nullable,
+  object,
+  oneOf,
+  refine,
+  ShapeError,
+  string,
+} from '../json-shape.ts';
 import { compactUtc, isGenerationId } from './identity.ts';
 
 /**
@@ -22,55 +35,54 @@ const MAX_PATH_BYTES = 4096;
 const BATCH_ID = /^\d{8}T\d{6}Z-[0-9a-f]{16}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const logPath = z
-  .string()
-  .startsWith('/', 'must be an absolute path')
-  .refine((p) => !p.includes('\0'), 'must not contain a NUL byte')
-  .refine((p) => Buffer.byteLength(p) <= MAX_PATH_BYTES, `must be at most ${MAX_PATH_BYTES} bytes`);
-const generation = z.string().refine(isGenerationId, 'is not a generation id');
-const batchIdSchema = z.string().regex(BATCH_ID, 'is not a batch id');
+const offset = integer();
+const logPath = string({
+  rules: [
+    [(p) => p.startsWith('/'), 'must be an absolute path'],
+    [(p) => !p.includes('\0'), 'must not contain a NUL byte'],
+    [(p) => Buffer.byteLength(p) <= MAX_PATH_BYTES, `must be at most ${MAX_PATH_BYTES} bytes`],
+  ],
+});
+const generation = string({ rules: [[isGenerationId, 'is not a generation id']] });
+const batchId = string({ rules: [[(s) => BATCH_ID.test(s), 'is not a batch id']] });
 const range = { path: logPath, generation, start: offset, end: offset };
 const nonEmpty = (r: { start: number; end: number }) => r.end > r.start;
 
 export const GAP_REASONS = ['truncated', 'deleted', 'unreadable', 'unconfirmed'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
 
-const segmentSchema = z
-  .strictObject({ ...range, sha256: z.string().regex(SHA256) })
-  .refine(nonEmpty, 'a segment must hold at least one byte (end > start)');
-const gapSchema = z
-  .strictObject({ ...range, reason: z.enum(GAP_REASONS) })
-  .refine(nonEmpty, 'a gap must cover at least one byte (end > start)');
-const generationSchema = z.strictObject({
-  path: logPath,
-  generation,
-  firstSeen: z.iso.datetime(),
-  mode: z.number().int().min(0).max(0o7777).optional(),
-  uid: z.number().int().nonnegative().optional(),
-  gid: z.number().int().nonnegative().optional(),
-  mtime: z.iso.datetime().optional(),
-  through: offset,
-  closed: z.boolean(),
-});
+const segmentShape = refine(
+  object({ ...range, sha256: string({ pattern: SHA256 }) }),
+  nonEmpty,
+  'a segment must hold at least one byte (end > start)',
+);
+const gapShape = refine(
+  object({ ...range, reason: oneOf(GAP_REASONS) }),
+  nonEmpty,
+  'a gap must cover at least one byte (end > start)',
+);
+const generationShape = object(
+  { path: logPath, generation, firstSeen: isoInstant, through: offset, closed: boolean },
+  { mode: integer(0, 0o7777), uid: integer(), gid: integer(), mtime: isoInstant },
+);
 
-export const batchHeaderSchema = z
-  .strictObject({
-    v: z.literal(1),
-    source: z.string().min(1).max(128),
-    host: z.string().max(255),
-    batch: batchIdSchema,
-    prev: batchIdSchema.nullable(),
-    createdAt: z.iso.datetime(),
-    segments: z.array(segmentSchema),
-    gaps: z.array(gapSchema),
-    generations: z.array(generationSchema),
-  })
-  .refine((h) => h.segments.length + h.gaps.length <= MAX_ENTRIES, {
-    message: `at most ${MAX_ENTRIES} segments and gaps in one batch`,
-  });
+const batchHeaderShape = refine(
+  object({
+    v: literal(1),
+    source: string({ min: 1, max: 128 }),
+    host: string({ max: 255 }),
+    batch: batchId,
+    prev: nullable(batchId),
+    createdAt: isoInstant,
+    segments: arrayOf(segmentShape),
+    gaps: arrayOf(gapShape),
+    generations: arrayOf(generationShape),
+  }),
+  (h) => h.segments.length + h.gaps.length <= MAX_ENTRIES,
+  `at most ${MAX_ENTRIES} segments and gaps in one batch`,
+);
 
-export type BatchHeader = z.infer<typeof batchHeaderSchema>;
+export type BatchHeader = Checked<typeof batchHeaderShape>;
 export type BatchSegment = BatchHeader['segments'][number];
 export type BatchGap = BatchHeader['gaps'][number];
 export type BatchGeneration = BatchHeader['generations'][number];
@@ -106,20 +118,23 @@ export function segmentBytes(header: Pick<BatchHeader, 'segments'>): number {
   return header.segments.reduce((n, s) => n + (s.end - s.start), 0);
 }
 
-function validate(header: unknown): BatchHeader {
-  const parsed = batchHeaderSchema.safeParse(header);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new MalformedBatchError(
-      `batch header invalid at ${issue?.path.join('.') || 'header'}: ${issue?.message}`,
-    );
+/**
+ * Checks a header against the format (strictly: no unknown fields, every number a safe
+ * non-negative integer) and returns it typed.
+ * @throws MalformedBatchError naming the first field that is wrong.
+ */
+export function parseBatchHeader(header: unknown): BatchHeader {
+  try {
+    return batchHeaderShape(header, '');
+  } catch (error) {
+    if (!(error instanceof ShapeError)) throw error;
+    throw new MalformedBatchError(`batch header invalid at ${error.at || 'header'}: ${error.problem}`);
   }
-  return parsed.data;
 }
 
 /** The bytes that precede the segments: magic, header length, header, newline. Validates first. */
 export function encodeBatchPrefix(header: BatchHeader): Buffer {
-  const json = Buffer.from(JSON.stringify(validate(header)), 'utf8');
+  const json = Buffer.from(JSON.stringify(parseBatchHeader(header)), 'utf8');
   return Buffer.concat([Buffer.from(`${BATCH_MAGIC}${json.length}\n`, 'ascii'), json, Buffer.from('\n')]);
 }
 
@@ -205,7 +220,7 @@ export async function readBatch(body: AsyncIterable<Buffer | Uint8Array | string
   } catch {
     throw new MalformedBatchError('batch header is not JSON');
   }
-  const header = validate(raw);
+  const header = parseBatchHeader(raw);
   const dataOffset = reader.consumed;
   return {
     header,

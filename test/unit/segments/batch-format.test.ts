@@ -7,6 +7,7 @@ import {
   batchObjectKey,
   encodeBatchPrefix,
   MalformedBatchError,
+  parseBatchHeader,
   parseBatchObjectKey,
   readBatch,
   segmentBytes,
@@ -121,6 +122,35 @@ describe('shipper batch format', () => {
       const body = Buffer.concat([Buffer.from(`LVB1\n${json.length}\n`), json, Buffer.from('\n')]);
       await expect(readBatch(chunked(body, 16))).rejects.toBeInstanceOf(MalformedBatchError);
       expect(() => encodeBatchPrefix(header(overrides))).toThrow(MalformedBatchError);
+    }
+  });
+
+  it('checks headers strictly, naming the field that is wrong', () => {
+    const h = header();
+    expect(parseBatchHeader(JSON.parse(JSON.stringify(h)))).toEqual(h);
+    // Optional generation fields may be absent, never present as anything but their type.
+    const bare = {
+      ...h,
+      generations: [{ path: '/a', generation: gen, firstSeen: h.createdAt, through: 0, closed: true }],
+    };
+    expect(parseBatchHeader(bare)).toEqual(bare);
+    const cases: [unknown, string][] = [
+      [{ ...h, extra: 1 }, 'batch header invalid at extra: is not a known field'],
+      [{ ...h, v: 2 }, 'at v: must be 1'],
+      [{ ...h, source: '' }, 'at source: must be at least 1 characters'],
+      [{ ...h, createdAt: '2026-11-26 08:00' }, 'at createdAt: must be an ISO date-time in UTC'],
+      [{ ...h, segments: [{ ...h.segments[0], start: 1.5 }] }, 'at segments.0.start: must be a whole number'],
+      [
+        { ...h, generations: [{ ...h.generations[0], mode: 0o10000 }] },
+        'at generations.0.mode: must be a whole number from 0 to 4095',
+      ],
+      [{ ...h, gaps: 'none' }, 'at gaps: must be an array'],
+      [JSON.parse(JSON.stringify({ ...h, prev: undefined })), 'at prev: is required'],
+      [null, 'at header: must be an object'],
+    ];
+    for (const [value, message] of cases) {
+      expect(() => parseBatchHeader(value)).toThrow(MalformedBatchError);
+      expect(() => parseBatchHeader(value)).toThrow(message);
     }
   });
 
