@@ -1,5 +1,6 @@
 import type { BundleRow } from './bundles.ts';
 import type { E2EResult } from './e2e.ts';
+import type { LogsResult } from './logs.ts';
 import { MiB } from './measure.ts';
 import type { MemoryResult } from './memory.ts';
 import type { SweepResult } from './sweep.ts';
@@ -13,6 +14,7 @@ export interface Results {
   readonly e2e?: E2EResult | { error: string };
   readonly bundles?: BundleRow[];
   readonly sweep?: SweepResult;
+  readonly logs?: LogsResult;
   targets: Target[];
 }
 
@@ -134,6 +136,27 @@ export function evaluate(r: Results): Target[] {
         ? ''
         : 'compiling the bundle (about 40% of init in a CPU profile) and module-scope work (SDK clients, zod ' +
           'schemas, the policy set parsed with zod); init is wall time, so load on the machine inflates it.',
+    });
+  }
+  const l = r.logs;
+  if (l) {
+    const amp = l.amplification <= 1.02 && l.lossless;
+    out.push({
+      target: 'logs.amplification: bytes uploaded ÷ bytes written ≤ 1.02',
+      measured: `${f(l.amplification, 4)} (${l.uploadedBytes} ÷ ${l.writtenBytes} bytes, ${l.runs} runs${l.lossless ? ', every log restored byte-identical' : ', LOGS DIFFER'})`,
+      status: amp ? 'PASS' : 'MISS',
+      note: amp
+        ? ''
+        : l.lossless
+          ? 'batch headers outweigh the appends: fewer, larger runs (or more logs a run) amortise them'
+          : 'what the batches hold is not what was written: a shipping rule is broken',
+    });
+    const per = l.objectsPerRun <= 1;
+    out.push({
+      target: 'logs.objectsPerRun: ingest objects per shipper run ≤ 1',
+      measured: `${l.objectsPerRun} at most (${l.objects} objects in ${l.runs} runs)`,
+      status: per ? 'PASS' : 'MISS',
+      note: per ? '' : 'a run sent more than one batch object',
     });
   }
   return out;
@@ -278,6 +301,40 @@ export function markdown(r: Results, svgName: string): string {
         ),
         '',
       );
+  }
+  if (r.logs) {
+    const l = r.logs;
+    s.push(
+      '## 6. Logs: a host day through the instance shipper (bundle under Node, AWS CLI, local cloud)',
+      '',
+      table(
+        [
+          'runs',
+          'written',
+          'uploaded',
+          'amplification',
+          'objects',
+          'most objects in a run',
+          'restored intact',
+          'seconds',
+        ],
+        [
+          [
+            String(l.runs),
+            `${l.writtenBytes}`,
+            `${l.uploadedBytes}`,
+            f(l.amplification, 4),
+            String(l.objects),
+            String(l.objectsPerRun),
+            String(l.lossless),
+            f(l.seconds),
+          ],
+        ],
+      ),
+      '',
+      `Three logs appended to (~50 KB each a run); ${l.events.join('; ')}.`,
+      '',
+    );
   }
   return s.join('\n');
 }

@@ -5,7 +5,7 @@
  *   npm run bench -- --quick           a few minutes: 32 MiB corpus, 2 rounds, small objects, small e2e,
  *                                      a 1,000 + 100 sweep
  *   npm run bench -- --mib=64          corpus size (also LOGVAULT_BENCH_MIB)
- *   npm run bench -- --only=transform,memory,e2e,bundles,sweep
+ *   npm run bench -- --only=transform,memory,e2e,bundles,sweep,logs
  *   npm run bench -- --sweep-unexpired=N --sweep-expired=M   the sweep runs over N, then 10×N, unexpired
  *                                      archives with M expired (full run: 2,000 and 1,000). The full
  *                                      100,000 + 1,000 check is N=10,000, but moto holds every object
@@ -19,6 +19,7 @@ import { benchBundles } from './bundles.ts';
 import { corpusBytes, MiB, writeCorpus } from './corpus.ts';
 import { benchE2E } from './e2e.ts';
 import { startBenchKms } from './emulator.ts';
+import { benchLogs } from './logs.ts';
 import {
   archiveNodeOptions,
   buildWorker,
@@ -37,7 +38,8 @@ import { benchTransform } from './transform.ts';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const only = new Set((flag('only') ?? 'transform,memory,e2e,bundles,sweep').split(','));
+const SECTIONS = 'transform,memory,e2e,bundles,sweep,logs';
+const only = new Set((flag('only') ?? SECTIONS).split(','));
 const corpusSize = corpusBytes(process.argv, quick ? 32 : 256);
 const runs = Number(flag('runs') ?? (quick ? 2 : 5));
 const sizes = quick ? [16 * MiB, 64 * MiB, 128 * MiB] : [16 * MiB, 256 * MiB, 2048 * MiB];
@@ -61,7 +63,7 @@ function save(results: Results, final: boolean): void {
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${name}.md`), `${md}\n`);
   writeFileSync(join(dir, `${name}.svg`), svg);
-  if (!quick && only.size === 5) {
+  if (!quick && only.size === SECTIONS.split(',').length) {
     for (const ext of ['json', 'svg']) copyFileSync(join(dir, `${name}.${ext}`), join(dir, `latest.${ext}`));
     writeFileSync(join(dir, 'latest.md'), `${markdown(results, 'latest.svg')}\n`);
   }
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       pinnedCpu: 1,
       e2e: quick ? '50 × 10 KiB, 1 × 16 MiB' : '500 × 10 KiB, 2 × 256 MiB',
       sweep: `${sweepUnexpired} unexpired + ${sweepExpired} expired, then ${sweepUnexpired * 10} unexpired`,
+      logs: `${quick ? 24 : 96} shipper runs, 3 logs`,
     },
     targets: [],
   };
@@ -160,6 +163,11 @@ async function main(): Promise<void> {
     Object.assign(results, {
       sweep: await benchSweep({ unexpired: sweepUnexpired, expired: sweepExpired, log }),
     });
+  }
+  if (only.has('logs')) {
+    save(results, false);
+    log('6. logs: a host day through the instance shipper');
+    Object.assign(results, { logs: await benchLogs({ runs: quick ? 24 : 96, log }) });
   }
   save(results, true);
 }

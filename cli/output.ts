@@ -54,25 +54,29 @@ export function formatRatio(originalBytes: number, archivedBytes: number): strin
 export interface ProgressState {
   readonly label: string;
   readonly done: number;
-  readonly total: number;
+  /** Items in all, when known. */
+  readonly total?: number;
   readonly detail?: string;
-  readonly bytes: number;
+  /** Bytes so far, when the work is counted in bytes. */
+  readonly bytes?: number;
   readonly totalBytes?: number;
   readonly elapsedMs: number;
 }
 
 /** One progress line: `shipping 1/3 huge.log  512.0 MiB of 1.0 GiB, 85.3 MiB/s`. */
 export function progressLine(s: ProgressState): string {
-  const count = `${s.label} ${s.done}/${s.total}${s.detail ? ` ${s.detail}` : ''}`;
-  if (s.totalBytes === undefined) return count;
+  const count = s.total === undefined ? '' : ` ${s.done}/${s.total}`;
+  const head = `${s.label}${count}${s.detail ? ` ${s.detail}` : ''}`;
+  if (s.bytes === undefined) return head;
+  const of = s.totalBytes === undefined ? '' : ` of ${humanBytes(s.totalBytes)}`;
   const rate = s.elapsedMs > 0 ? `, ${humanBytes(Math.round((s.bytes / s.elapsedMs) * 1000))}/s` : '';
-  return `${count}  ${humanBytes(s.bytes)} of ${humanBytes(s.totalBytes)}${rate}`;
+  return `${head}${s.total === undefined ? ' ' : '  '}${humanBytes(s.bytes)}${of}${rate}`;
 }
 
 export interface Progress {
   /** An item starts (its name is shown while it runs). */
   start(detail: string): void;
-  /** `n` more bytes of the current item have been transferred. */
+  /** `n` more bytes have been transferred. */
   bytes(n: number): void;
   /** An item is finished. */
   tick(detail?: string): void;
@@ -83,9 +87,14 @@ const REDRAW_MS = 100;
 
 /**
  * Progress on stderr, so stdout stays clean for data and --json. Only on a terminal: when stderr
- * is a file or a pipe it prints nothing. With `totalBytes`, the line also shows bytes and rate.
+ * is a file or a pipe it prints nothing. `total` counts items (undefined: not known ahead);
+ * with `bytes`, the line also shows the bytes so far (of `totalBytes`, when known) and the rate.
  */
-export function progress(total: number, label: string, opts: { totalBytes?: number } = {}): Progress {
+export function progress(
+  total: number | undefined,
+  label: string,
+  opts: { bytes?: boolean; totalBytes?: number } = {},
+): Progress {
   const tty = Boolean(process.stderr.isTTY);
   const started = Date.now();
   let done = 0;
@@ -98,10 +107,10 @@ export function progress(total: number, label: string, opts: { totalBytes?: numb
     const line = progressLine({
       label,
       done,
-      total,
-      bytes,
       elapsedMs: drawn - started,
+      ...(total === undefined ? {} : { total }),
       ...(detail ? { detail } : {}),
+      ...(opts.bytes || opts.totalBytes !== undefined ? { bytes } : {}),
       ...(opts.totalBytes === undefined ? {} : { totalBytes: opts.totalBytes }),
     });
     process.stderr.write(`\r${line}\x1b[K`);
@@ -121,7 +130,9 @@ export function progress(total: number, label: string, opts: { totalBytes?: numb
       draw(true);
     },
     done() {
-      if (tty && total > 0) process.stderr.write('\n');
+      if (drawn === 0) return;
+      draw(true);
+      process.stderr.write('\n');
     },
   };
 }

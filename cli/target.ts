@@ -62,9 +62,9 @@ export function claimDevState(): void {
   throw new CliError(`cannot claim ${devStateFile}: another logvault dev keeps taking it`);
 }
 
-export function writeDevState(state: DevState): void {
-  mkdirSync(dirname(devStateFile), { recursive: true });
-  writeFileSync(devStateFile, `${JSON.stringify(state, null, 2)}\n`);
+export function writeDevState(state: DevState, file = devStateFile): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Removes the state file, unless another process has claimed it since. */

@@ -23,6 +23,7 @@ const submitDeps = {
     instanceTypes: config.PROVISION_INSTANCE_TYPES,
     maxCount: config.PROVISION_MAX_COUNT,
     policyNames: policies.policies.map((p) => p.name),
+    region: config.AWS_REGION,
   },
 };
 

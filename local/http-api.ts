@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HttpRoute, LocalFunction } from './functions.ts';
 
 // API Gateway HTTP APIs refuse payloads over 10 MB before any function runs.
 const MAX_PAYLOAD = 10 * 1024 * 1024;
 
+/** The route a request matches and its path parameters, still percent-encoded as they arrived. */
 function matchRoute(routes: HttpRoute[], method: string, path: string) {
   for (const route of routes) {
     if (route.method !== 'ANY' && route.method !== method) continue;
@@ -17,13 +18,29 @@ function matchRoute(routes: HttpRoute[], method: string, path: string) {
         return '([^/]+)';
       });
     const m = new RegExp(`^${pattern}$`).exec(path);
-    if (m)
-      return {
-        route,
-        params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? '')])),
-      };
+    if (m) return { route, rawParams: names.map((n, i) => [n, m[i + 1] ?? ''] as const) };
   }
   return undefined;
+}
+
+/** Percent-decodes, or `undefined` for a malformed escape such as `%E0%A4%A` (a 400, not a crash). */
+function decodeOrUndefined(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path parameters decoded as API Gateway passes them on, or `undefined` if any is malformed. */
+function decodeParams(raw: readonly (readonly [string, string])[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (const [name, value] of raw) {
+    const decoded = decodeOrUndefined(value);
+    if (decoded === undefined) return undefined;
+    params[name] = decoded;
+  }
+  return params;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -77,19 +94,30 @@ export async function startHttpApi(
   port: number,
   functions: LocalFunction[] = [],
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const method = req.method ?? 'GET';
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
+    const badRequest = () => send(400, { message: 'Bad Request' });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://local');
+    } catch {
+      return badRequest();
+    }
+    const method = req.method ?? 'GET';
     const invocation = INVOKE_PATH.exec(url.pathname);
     if (method === 'POST' && invocation) {
-      return invokeDirectly(functions, decodeURIComponent(invocation[1] ?? ''), await readBody(req), send);
+      const name = decodeOrUndefined(invocation[1] ?? '');
+      if (name === undefined) return badRequest();
+      return invokeDirectly(functions, name, await readBody(req), send);
     }
-    const match = matchRoute(routes, method, url.pathname);
-    if (!match) return send(404, { message: 'Not Found' });
+    const found = matchRoute(routes, method, url.pathname);
+    if (!found) return send(404, { message: 'Not Found' });
+    const params = decodeParams(found.rawParams);
+    if (!params) return badRequest();
+    const match = { route: found.route, params };
     const body = await readBody(req);
     if (body === 'too-large') return send(413, { message: 'Request Entity Too Large' });
     const headers = Object.fromEntries(
@@ -158,6 +186,16 @@ export async function startHttpApi(
       // API Gateway answers an unhandled function error with a bare 500 and no details.
       send(500, { message: 'Internal Server Error' }, { 'apigw-requestid': requestId });
     }
+  };
+  // Whatever a request holds, it gets an answer: an error here must never reach the process (and
+  // take the emulator and every other route down with it).
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal Server Error' }));
+      } else res.destroy();
+    });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const address = server.address();

@@ -12,6 +12,9 @@ export interface MotoServer {
 
 const projectRoot = resolve(import.meta.dirname, '..');
 export const motoBinary = resolve(projectRoot, '.venv/bin/moto_server');
+const venvPython = resolve(projectRoot, '.venv/bin/python');
+/** moto's server with DynamoDB's conditional writes made atomic, as they are on AWS. */
+const motoLauncher = resolve(projectRoot, 'local/moto_server.py');
 
 /** Asks the kernel for a free loopback port. */
 export async function freePort(): Promise<number> {
@@ -48,9 +51,9 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, deadlin
  * Runs moto under a small watchdog that stops it when this process dies, even by SIGKILL,
  * so an interrupted `logvault dev` or test run never leaves an emulator behind.
  */
-const WATCHDOG = `"$1" -H 127.0.0.1 -p "$2" & moto=$!
+const WATCHDOG = `"$1" "$2" -H 127.0.0.1 -p "$3" & moto=$!
 trap 'kill $moto 2>/dev/null; wait $moto; exit 0' TERM INT
-while kill -0 "$3" 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 0.5; done
+while kill -0 "$4" 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 0.5; done
 kill $moto 2>/dev/null; wait $moto`;
 
 /** Starts moto on 127.0.0.1 on a free port and waits until it answers. */
@@ -64,7 +67,7 @@ export async function startMoto(opts: { port?: number; quiet?: boolean } = {}): 
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(
     'bash',
-    ['-c', WATCHDOG, 'moto-watchdog', motoBinary, String(port), String(process.pid)],
+    ['-c', WATCHDOG, 'moto-watchdog', venvPython, motoLauncher, String(port), String(process.pid)],
     {
       stdio: opts.quiet === false ? 'inherit' : 'ignore',
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },

@@ -7,6 +7,9 @@ export interface CfnResource {
   readonly DependsOn?: string | string[];
   /** A condition name: the resource exists only when the condition holds. */
   readonly Condition?: string;
+  /** What CloudFormation does with it when the stack is deleted, and when an update replaces it. */
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 export interface CfnTemplate {
   readonly Parameters?: Record<string, { Default?: unknown }>;

@@ -37,14 +37,14 @@ try {
   const s3 = new S3Client({ forcePathStyle: true });
   const bucket = o.ArchiveBucketName as string;
 
-  // 1. Ship a directory of varied logs, as an instance would.
+  // 1. Upload a directory of varied logs as whole objects, as an application writing to the bucket would.
   const dir = mkdtempSync(join(tmpdir(), 'logvault-demo-'));
   writeTree(dir, { ...awkwardLogs(), 'nginx/access.log': Buffer.from(logText(60_000, 42)) });
   const files = await collectFiles([dir]);
   const source = 'demo-web';
   for (const f of files) await shipFile(s3, o.IngestBucketName as string, source, f);
   say(
-    `shipped ${files.length} files (${humanBytes(files.reduce((n, f) => n + f.size, 0))}) to s3://${o.IngestBucketName}/${source}/`,
+    `uploaded ${files.length} files (${humanBytes(files.reduce((n, f) => n + f.size, 0))}) to s3://${o.IngestBucketName}/${source}/`,
   );
 
   // 2. Watch them arrive in the archive.

@@ -45,6 +45,8 @@ export const provisionApiEnv = z.object({
   /** Most instances one request may launch. */
   PROVISION_MAX_COUNT: z.coerce.number().int().min(1),
   LOGVAULT_STAGE: z.string().min(1),
+  /** Set by Lambda itself (and by the local runner); the instances launch in this region. */
+  AWS_REGION: z.string().min(1),
 });
 export type ProvisionApiEnv = z.infer<typeof provisionApiEnv>;
 

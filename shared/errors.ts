@@ -5,7 +5,7 @@ export class ConfigError extends Error {
 
 /** A message that can never succeed however often it is retried (it should go to the DLQ at once). */
 export class PoisonMessageError extends Error {
-  override readonly name = 'PoisonMessageError';
+  override readonly name: string = 'PoisonMessageError';
 }
 
 /** An invocation event of the wrong shape as a whole (not SQS, not scheduled): there is no record to fail alone. */
@@ -101,4 +101,24 @@ export class LaunchInProgressError extends Error {
 /** The invocation is about to time out: the record stops cleanly and is left on the queue for a retry. */
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';
+}
+
+/** The shipper's settings or arguments cannot be used as given (exit 2). */
+export class ShipSettingsError extends Error {
+  override readonly name = 'ShipSettingsError';
+}
+
+/** The shipper's state file is unreadable or belongs to another source: shipping on could lose or repeat logs. */
+export class ShipStateError extends Error {
+  override readonly name = 'ShipStateError';
+}
+
+/** Another run of the shipper holds the lock on this state directory (exit 75: try again later). */
+export class ShipLockedError extends Error {
+  override readonly name = 'ShipLockedError';
+}
+
+/** A batch could not be uploaded after every attempt; it stays pending and is sent first next run. */
+export class UploadFailedError extends Error {
+  override readonly name = 'UploadFailedError';
 }

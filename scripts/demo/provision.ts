@@ -1,8 +1,9 @@
 /**
  * The provisioning part of the demo: ask the API for an instance, wait for it, then run its shipper
- * once (as its timer would) and watch the logs arrive in the archive. `scripts/demo.ts` calls it.
+ * as its timer would, twice around a log rotation, and watch the batches arrive in the archive.
+ * `scripts/demo.ts` calls it.
  */
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +12,7 @@ import { pollUntil } from '#local/poll.ts';
 import { logText, writeTree } from '#local/sample-logs.ts';
 import { runShipperOnce } from '#local/shipper.ts';
 import { listArchives } from '#shared/archive/list.ts';
-import { SHIPPER_SCRIPT } from '#shared/provision/shipper-script.ts';
+import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
 
 async function api(cloud: LocalCloud, method: string, path: string, body?: unknown, headers = {}) {
   const res = await fetch(`${cloud.apiUrl}${path}`, {
@@ -57,31 +58,39 @@ export async function provisionDemo(
       .join(', ')}`,
   );
 
-  // What the instance's timer would do every 15 minutes, run once here against the local cloud.
+  // What the instance's timer does every 15 minutes, run here against the local cloud: the bundle
+  // user data installs, under Node, with the AWS CLI. Each run sends one batch of what is new.
   const logDir = mkdtempSync(join(tmpdir(), 'lv-demo-instance-logs-'));
   const files = { messages: Buffer.from(logText(2000, 7)), 'app/web.log': Buffer.from(logText(500, 8)) };
   writeTree(logDir, files);
-  const shipStarted = Date.now();
-  await runShipperOnce({
-    script: SHIPPER_SCRIPT,
+  const run = {
+    bundle: SHIPPER_BUNDLE,
     endpoint: cloud.endpoint,
     region: cloud.region,
     ingestBucket: String(cloud.outputs.IngestBucketName),
     instanceId,
     logPaths: [`${logDir}/messages`, `${logDir}/app/*.log`],
     stateDir: mkdtempSync(join(tmpdir(), 'lv-demo-shipper-state-')),
-  });
-  say(`shipper ran: ${Object.keys(files).length} log file(s) uploaded under ${instanceId}/`);
+  };
+  const shipStarted = Date.now();
+  const sent = (stderr: string) => /sent .*/.exec(stderr)?.[0] ?? stderr.trim();
+  say(`shipper run 1: ${sent((await runShipperOnce(run)).stderr)}`);
+  // The log grows; then it is rotated by rename (web.log -> web.log.1, a new web.log), as logrotate does.
+  const web = join(logDir, 'app/web.log');
+  appendFileSync(web, logText(40, 9));
+  renameSync(web, `${web}.1`);
+  writeFileSync(web, logText(20, 10));
+  say(`shipper run 2 (after appends and a rotation): ${sent((await runShipperOnce(run)).stderr)}`);
 
   const s3 = new S3Client({ forcePathStyle: true });
   const archived = await pollUntil(async () => {
     const keys: string[] = [];
     for await (const e of listArchives(s3, String(cloud.outputs.ArchiveBucketName), { source: instanceId }))
       keys.push(e.archiveKey);
-    return keys.length >= Object.keys(files).length ? keys : undefined;
-  }, 'the instance logs to be archived');
+    return keys.length >= 2 ? keys : undefined;
+  }, 'the instance batches to be archived');
   const archiveMs = Date.now() - shipStarted;
-  say(`archived after ${archiveMs} ms: ${archived.length} archive(s) for source ${instanceId}`);
+  say(`archived after ${archiveMs} ms: ${archived.length} batch(es) for source ${instanceId}`);
   return {
     requestId: accepted.body.requestId,
     instanceId,

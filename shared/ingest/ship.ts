@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
@@ -29,9 +30,9 @@ export async function collectFiles(paths: string[]): Promise<ShipFile[]> {
   return out;
 }
 
-async function sha256File(path: string): Promise<string> {
+async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk);
+  for await (const chunk of stream) hash.update(chunk);
   return hash.digest('base64');
 }
 
@@ -39,10 +40,47 @@ async function sha256File(path: string): Promise<string> {
 const SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
 const ATTEMPTS = 3;
 
+/** A body that can be read more than once: each attempt reads it anew. */
+export interface ReopenableBody {
+  readonly length: number;
+  open(): Readable;
+}
+
 /**
- * Uploads one file into the ingest bucket under `{source}/{relative key}`. Files up to 5 GiB go
- * in one streamed PUT with their SHA-256, so S3 verifies the bytes on arrival and the archiver
- * can skip hashing them again; larger ones use a multipart upload.
+ * One streamed PUT with the body's SHA-256, so S3 verifies the bytes on arrival and the archiver
+ * can skip hashing them again; retried a few times, reading the body anew each time.
+ */
+export async function putVerified(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: ReopenableBody,
+): Promise<void> {
+  const checksum = await sha256Of(body.open());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A stream cannot be rewound for the SDK's own retries, so each attempt opens the body anew.
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body.open(),
+          ContentLength: body.length,
+          ChecksumSHA256: checksum,
+        }),
+      );
+      return;
+    } catch (error) {
+      if (attempt >= ATTEMPTS) throw error;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * Uploads one file, whole, into the ingest bucket under `{source}/{relative key}`: an object as
+ * any uploader other than a logvault shipper would put it. Files up to 5 GiB go in one verified
+ * PUT; larger ones use a multipart upload.
  */
 export async function shipFile(
   s3: S3Client,
@@ -57,23 +95,9 @@ export async function shipFile(
     await new Upload({ client: s3, partSize: 64 * 1024 * 1024, queueSize: 4, params }).done();
     return key;
   }
-  const checksum = await sha256File(file.path);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // A stream cannot be rewound for the SDK's own retries, so each attempt opens the file anew.
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: createReadStream(file.path, { highWaterMark: 1024 * 1024 }),
-          ContentLength: file.size,
-          ChecksumSHA256: checksum,
-        }),
-      );
-      return key;
-    } catch (error) {
-      if (attempt >= ATTEMPTS) throw error;
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-    }
-  }
+  await putVerified(s3, bucket, key, {
+    length: file.size,
+    open: () => createReadStream(file.path, { highWaterMark: 1024 * 1024 }),
+  });
+  return key;
 }

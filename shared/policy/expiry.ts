@@ -26,7 +26,7 @@ function gfsLastDay(gfs: { dailyDays: number; weeklyWeeks: number; monthlyMonths
  * midnight UTC), so an archive is always kept at least `days` × 24 h and the sweeper never
  * deletes anything earlier than a lifecycle rule with the same days would.
  *
- * @throws RangeError for an invalid `archivedAt`.
+ * @throws RangeError for an invalid `archivedAt`, or one so late that its expiry is no date.
  */
 export function computeExpiry(policy: Policy, archivedAt: Date): Date | null {
   assertValidDate(archivedAt, 'archivedAt');
@@ -34,7 +34,9 @@ export function computeExpiry(policy: Policy, archivedAt: Date): Date | null {
   if ('keepForever' in retention) return null;
   const day = startOfUtcDay(archivedAt);
   const lastDay = 'days' in retention ? addUtcDays(day, retention.days) : gfsLastDay(retention.gfs, day);
-  return addUtcDays(lastDay, 1);
+  const expiry = addUtcDays(lastDay, 1);
+  assertValidDate(expiry, `the expiry of an archive written ${archivedAt.toISOString()}`);
+  return expiry;
 }
 
 /**

@@ -1,12 +1,33 @@
 import * as z from 'zod';
+import { keyedRecord } from '../keyed-record.ts';
+import {
+  MAX_OBJECT_LOCK_DAYS,
+  MAX_POLICY_DAYS,
+  MAX_POLICY_MONTHS,
+  MAX_POLICY_WEEKS,
+  MAX_PRIORITY,
+} from './limits.ts';
 import { STORAGE_CLASSES } from './storage-classes.ts';
 
 // Schema-level messages win over the generic ones in format-issues.ts; a missing field still says so.
 const rule = (message: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? 'is required' : message;
 
-const positiveInt = () =>
-  z.int({ error: rule('must be a positive integer') }).min(1, { error: rule('must be a positive integer') });
+/**
+ * A whole number from 1 to `max`. Past `max` the message names the limit and why it exists; the
+ * checks stop at the first failure, so a huge or fractional number gets one message, not two.
+ */
+const positiveInt = (max: number, why: string) => {
+  const positive = rule('must be a positive integer');
+  return z
+    .number({ error: positive })
+    .max(max, { error: rule(`must be at most ${max} (${why})`), abort: true })
+    .int({ error: positive, abort: true })
+    .min(1, { error: positive });
+};
+const THOUSAND_YEARS =
+  'about 1,000 years, the longest span a policy may count: expiry dates must stay within the year 9999';
+const retentionDays = () => positiveInt(MAX_POLICY_DAYS, THOUSAND_YEARS);
 
 /** S3 storage classes a policy may write to or transition to. */
 export const storageClassSchema = z.enum(STORAGE_CLASSES);
@@ -41,15 +62,15 @@ export type CodecSpec = z.output<typeof codecSpecSchema>;
 
 /** Grandfather-father-son: every object is a daily; Sunday objects are also weeklies, 1st-of-month ones monthlies. */
 export const gfsSchema = z.strictObject({
-  dailyDays: positiveInt(),
-  weeklyWeeks: positiveInt(),
-  monthlyMonths: positiveInt(),
+  dailyDays: retentionDays(),
+  weeklyWeeks: positiveInt(MAX_POLICY_WEEKS, THOUSAND_YEARS),
+  monthlyMonths: positiveInt(MAX_POLICY_MONTHS, THOUSAND_YEARS),
 });
 
 /** Exactly one of: a number of days, forever, or a GFS rotation. */
 export const retentionSchema = z.union(
   [
-    z.strictObject({ days: positiveInt() }),
+    z.strictObject({ days: retentionDays() }),
     z.strictObject({
       keepForever: z.literal(true, { error: rule('must be true (omit retention.keepForever otherwise)') }),
     }),
@@ -62,7 +83,7 @@ export type Retention = z.output<typeof retentionSchema>;
 
 /** A lifecycle transition: after `days` days, S3 moves the object to `class`. */
 export const transitionSchema = z.strictObject({
-  days: positiveInt(),
+  days: retentionDays(),
   class: storageClassSchema,
 });
 
@@ -78,20 +99,27 @@ export const matchSchema = z.strictObject({
   sources: z
     .array(z.string().min(1, { error: 'must not be empty' }))
     .min(1, { error: rule('must list at least one glob') }),
-  tags: z.record(z.string().min(1), z.string()).optional(),
+  tags: keyedRecord(z.string().min(1), z.string(), 'a tag name').optional(),
 });
 
 /** S3 Object Lock retention applied to each archive at write. */
 export const objectLockSchema = z.strictObject({
   mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
-  days: positiveInt(),
+  days: positiveInt(MAX_OBJECT_LOCK_DAYS, 'S3 Object Lock retains for at most 100 years'),
 });
+
+const priorityRange = rule(`must be from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
 
 /** One archive policy. */
 export const policySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'must be 1 to 32 characters of a-z, 0-9 and -' }),
   description: z.string().optional(),
-  priority: z.int({ error: rule('must be an integer') }).default(0),
+  priority: z
+    .number({ error: rule('must be an integer') })
+    .min(-MAX_PRIORITY, { error: priorityRange, abort: true })
+    .max(MAX_PRIORITY, { error: priorityRange, abort: true })
+    .int({ error: rule('must be an integer') })
+    .default(0),
   match: matchSchema,
   retention: retentionSchema,
   storage: storageSchema,

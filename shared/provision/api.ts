@@ -3,7 +3,14 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type HttpResult, json } from '../http/respond.ts';
 import { parseInstanceRequest, type RequestLimits } from './request.ts';
-import { deleteRequest, getRequest, recordRequest, requestIdFor, type StoreDeps } from './store.ts';
+import {
+  deleteRequest,
+  getRequest,
+  REQUEST_ID_PATTERN,
+  recordRequest,
+  requestIdFor,
+  type StoreDeps,
+} from './store.ts';
 
 export interface SubmitDeps {
   readonly store: StoreDeps;
@@ -58,10 +65,13 @@ export async function submitInstanceRequest(
   return json(202, { requestId, status: record.status, statusUrl: statusPath(requestId) });
 }
 
-/** GET /instances/requests/{requestId}. */
+/** GET /instances/requests/{requestId}; 404 for an unknown id, and for anything that is not one. */
 export async function requestStatus(event: APIGatewayProxyEventV2, store: StoreDeps): Promise<HttpResult> {
   const requestId = event.pathParameters?.requestId ?? '';
-  const record = /^[0-9a-f-]{36}$/.test(requestId) ? await getRequest(store, requestId) : undefined;
+  // The path holds whatever the caller sent: only a well-formed id reaches DynamoDB or the answer.
+  if (!REQUEST_ID_PATTERN.test(requestId))
+    throw new NotFoundError('no such request: request ids are 8-4-4-4-12 lowercase hex digits');
+  const record = await getRequest(store, requestId);
   if (!record) throw new NotFoundError(`no request ${requestId}`);
   return json(200, {
     requestId,

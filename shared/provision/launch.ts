@@ -18,6 +18,7 @@ import {
   type StoreDeps,
   setStatus,
 } from './store.ts';
+import { encodeUserData } from './user-data.ts';
 
 export const REQUEST_TAG = 'logvault:request-id';
 export const SOURCE_TAG = 'logvault:source';
@@ -94,7 +95,7 @@ export async function resolveImageId(ec2: EC2Client, ssm: SSMClient, parameter: 
 
 function tagsFor(record: RequestRecord, stage: string): Tag[] {
   return [
-    ...Object.entries(record.request.tags).map(([Key, Value]) => ({ Key, Value })),
+    ...record.request.tags.map(({ key, value }) => ({ Key: key, Value: value })),
     { Key: 'Name', Value: record.request.name },
     { Key: REQUEST_TAG, Value: record.requestId },
     { Key: SOURCE_TAG, Value: record.request.name },
@@ -132,7 +133,7 @@ async function runInstances(record: RequestRecord, deps: LaunchDeps): Promise<st
           Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: ROOT_VOLUME_GIB, DeleteOnTermination: true },
         },
       ],
-      UserData: Buffer.from(userData).toString('base64'),
+      UserData: encodeUserData(userData).toString('base64'),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },

@@ -6,7 +6,9 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.ts';
+import { keyedRecord } from '../keyed-record.ts';
 import { scheduleExpressionSchema } from '../schedule/expression.ts';
+import { renderUserData, UserDataError } from './user-data.ts';
 
 /** API Gateway allows 10 MB; an instance request is a few hundred bytes, so anything larger is a mistake. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -18,6 +20,24 @@ export interface RequestLimits {
   readonly instanceTypes: readonly string[];
   readonly maxCount: number;
   readonly policyNames: readonly string[];
+  /** Where the instances launch; its name is part of the user data, whose size EC2 caps. */
+  readonly region: string;
+}
+
+/** One instance tag. Tags travel as a list sorted by key, never as an object keyed by the caller's names. */
+export interface TagPair {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Compares keys by UTF-16 code units, the same on every runtime and locale. */
+export const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A tag map as pairs sorted by key: the same tags in any order give the same list. */
+export function tagPairs(tags: Readonly<Record<string, string>>): TagPair[] {
+  return Object.entries(tags)
+    .sort(byKey)
+    .map(([key, value]) => ({ key, value }));
 }
 
 const tagKey = z
@@ -26,18 +46,6 @@ const tagKey = z
   .max(128)
   .refine((k) => !/^(aws|logvault):/i.test(k), 'tag keys starting aws: or logvault: are reserved')
   .refine((k) => k !== 'Name', 'set the Name tag through the name field');
-
-/** zod drops a `__proto__` key from records without a word; refuse it instead of launching without it. */
-const noProtoKey = (value: unknown, ctx: { addIssue(issue: z.core.$ZodRawIssue): void }) => {
-  if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__'))
-    ctx.addIssue({
-      code: 'custom',
-      message: '__proto__ cannot be a tag key',
-      path: ['__proto__'],
-      input: value,
-    });
-  return value;
-};
 
 /** The body of POST /instances. Unknown fields are refused so that a typo cannot silently do nothing. */
 export function instanceRequestSchema(limits: RequestLimits) {
@@ -60,19 +68,19 @@ export function instanceRequestSchema(limits: RequestLimits) {
       .min(1)
       .max(5)
       .optional(),
-    tags: z
-      .preprocess(
-        noProtoKey,
-        z.record(tagKey, z.string().max(256)).refine((t) => Object.keys(t).length <= 40, 'at most 40 tags'),
-      )
-      .default({}),
+    // A tag named `constructor` must not become a property the DynamoDB marshaller inspects, and the
+    // same tags in another order are the same request: sorted pairs are both.
+    tags: keyedRecord(tagKey, z.string().max(256), 'a tag key')
+      .refine((t) => Object.keys(t).length <= 40, 'at most 40 tags')
+      .default({})
+      .transform(tagPairs),
     logPaths: z
       .array(
         z
           .string()
           .startsWith('/', 'must be an absolute path or glob')
           .max(512)
-          .refine((p) => !/[\n\r"'`$\\]/.test(p), 'must not contain quotes, $, \\ or line breaks'),
+          .refine((p) => !/[\0\n\r"'`$\\]/.test(p), 'must not contain quotes, $, \\, line breaks or NUL'),
       )
       .min(1)
       .max(32)
@@ -104,7 +112,32 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
   });
 }
 
-/** Checks type, size, JSON and schema, in that order, and the quota last. */
+// Longer than any real value: the worker renders with the stage's ingest bucket (S3 names have at
+// most 63 characters) and the request id (always 36), so what fits here fits there.
+const LONGEST_BUCKET = 'b'.repeat(63);
+const REQUEST_ID_SHAPE = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Renders the user data the provision worker would, so a request whose instances EC2 would refuse
+ * (user data over 16 KiB) is refused now with a 400, not accepted and failed later.
+ */
+function checkUserDataFits(request: InstanceRequest, region: string): void {
+  try {
+    renderUserData({
+      ingestBucket: LONGEST_BUCKET,
+      region,
+      logPaths: request.logPaths,
+      backupFrequency: request.backupFrequency,
+      requestId: REQUEST_ID_SHAPE,
+    });
+  } catch (error) {
+    if (!(error instanceof UserDataError)) throw error;
+    // The message names the size and EC2's limit.
+    throw new ValidationError([{ field: 'logPaths', message: error.message }]);
+  }
+}
+
+/** Checks type, size, JSON and schema, in that order, then the quota, then that the user data fits. */
 export function parseInstanceRequest(event: HttpBody, limits: RequestLimits): InstanceRequest {
   const contentType = Object.entries(event.headers ?? {}).find(
     ([k]) => k.toLowerCase() === 'content-type',
@@ -129,5 +162,6 @@ export function parseInstanceRequest(event: HttpBody, limits: RequestLimits): In
         message: `at most ${limits.maxCount} instances per request (asked for ${parsed.data.count})`,
       },
     ]);
+  checkUserDataFits(parsed.data, limits.region);
   return parsed.data;
 }

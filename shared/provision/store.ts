@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyConflictError, LaunchInProgressError } from '../errors.ts';
-import type { InstanceRequest } from './request.ts';
+import { byKey, type InstanceRequest, tagPairs } from './request.ts';
 
 export type RequestStatus = 'queued' | 'launching' | 'running' | 'failed';
 
@@ -31,6 +31,27 @@ export interface StoreDeps {
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** JSON with every object's keys sorted, so that equal values always serialise alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(byKey);
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * What an Idempotency-Key is bound to: the request as parsed (tags already sorted), independent of
+ * the order its fields were written or stored in.
+ */
+export function bodyHash(request: InstanceRequest): string {
+  return hash(canonicalJson(request));
+}
+
+/** Request ids: UUID-shaped (derived ones carry no version bits, so they are not strictly UUIDs). */
+export const REQUEST_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
  * The request id. With an Idempotency-Key it is derived from the caller and the key, so a retry
  * lands on the same record (and EC2 gets the same ClientToken); without one it is random.
@@ -39,6 +60,20 @@ export function requestIdFor(idempotencyKey: string | undefined, caller: string)
   if (!idempotencyKey) return randomUUID();
   const h = hash(`${caller}\n${idempotencyKey}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A record as the table holds it, in any format this module ever wrote. The first one stored tags
+ * as a map and hashed the body as received; such a record is read as the current format would
+ * have written it (tags as sorted pairs, the canonical body hash), so a retry across an upgrade
+ * still finds its request the same.
+ */
+function fromItem(item: Record<string, unknown>): RequestRecord {
+  const record = item as unknown as RequestRecord;
+  const tags: unknown = record.request?.tags;
+  if (Array.isArray(tags) || tags === null || typeof tags !== 'object') return record;
+  const request = { ...record.request, tags: tagPairs(tags as Record<string, string>) };
+  return { ...record, request, bodyHash: bodyHash(request) };
 }
 
 /**
@@ -55,7 +90,7 @@ export async function recordRequest(
     requestId,
     status: 'queued',
     request,
-    bodyHash: hash(JSON.stringify(request)),
+    bodyHash: bodyHash(request),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -84,7 +119,7 @@ export async function getRequest(deps: StoreDeps, requestId: string): Promise<Re
   const res = await deps.ddb.send(
     new GetCommand({ TableName: deps.table, Key: { requestId }, ConsistentRead: true }),
   );
-  return res.Item as RequestRecord | undefined;
+  return res.Item ? fromItem(res.Item) : undefined;
 }
 
 /** Moves a request to a new status; `instanceIds` and `reason` are set when given. */

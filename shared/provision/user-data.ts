@@ -1,6 +1,7 @@
+import { gzipSync } from 'node:zlib';
 import { minimumIntervalMs, parseScheduleExpression } from '../schedule/expression.ts';
 import { type SystemdTimerSpec, toSystemdTimer } from '../schedule/systemd.ts';
-import { SHIPPER_SCRIPT } from './shipper-script.ts';
+import { SHIPPER_BUNDLE } from './shipper-bundle.ts';
 
 /** What an instance needs to ship its logs; none of it is secret (credentials come from the instance role). */
 export interface UserDataOptions {
@@ -21,12 +22,18 @@ export class UserDataError extends Error {
 /** EC2 refuses user data above 16 KiB (before base64). */
 export const USER_DATA_MAX_BYTES = 16 * 1024;
 
+/** The command the timer runs: finds a Node.js and runs the bundled shipper with it. */
 export const SHIPPER_PATH = '/usr/local/bin/logvault-ship';
+/** The shipper itself (shared/ship/instance-main.ts, bundled; see shipper-bundle.ts). */
+export const SHIPPER_BUNDLE_PATH = '/usr/local/lib/logvault/ship.mjs';
 export const CONFIG_DIR = '/etc/logvault';
 export const SERVICE_NAME = 'logvault-ship.service';
 export const TIMER_NAME = 'logvault-ship.timer';
 
 const ENV_FILE = `${CONFIG_DIR}/shipper.env`;
+const BUNDLE_DIR = '/usr/local/lib/logvault';
+/** Node.js commands in the order the launcher prefers them: AL2023 names its versioned packages' node-NN. */
+const NODES = ['node-24', 'node-22', 'node-20', 'node'];
 const PATHS_FILE = `${CONFIG_DIR}/log-paths`;
 const UNIT_DIR = '/etc/systemd/system';
 const HEREDOC_END = 'LOGVAULT_EOF';
@@ -42,10 +49,21 @@ export function shellQuote(value: string): string {
 }
 
 /**
- * Renders the cloud-init user data (a bash script) that installs the log shipper as
- * /usr/local/bin/logvault-ship, its settings under /etc/logvault, and a systemd service and timer that
- * run it on `backupFrequency`.
- * @throws UserDataError for an option EC2 or the shipper could not use.
+ * What EC2 is given: the script gzip-compressed. The shipper bundle alone is larger than EC2's
+ * 16 KiB, and cloud-init uncompresses gzip user data before acting on it (cloud-init docs, "User-Data
+ * Formats", "Gzip Compressed Content": https://docs.cloud-init.io/en/21.3/topics/format.html).
+ */
+export function encodeUserData(script: string): Buffer {
+  return gzipSync(Buffer.from(script, 'utf8'), { level: 9 });
+}
+
+/**
+ * Renders the cloud-init user data (a bash script) that installs Node.js if the image lacks it,
+ * the log shipper (/usr/local/bin/logvault-ship running the bundle at SHIPPER_BUNDLE_PATH), its
+ * settings under /etc/logvault, and a systemd service and timer that run it on `backupFrequency`.
+ * Launch it through {@link encodeUserData}.
+ * @throws UserDataError for an option EC2 or the shipper could not use, or user data that would be
+ *   over EC2's limit once compressed.
  * @throws ScheduleExpressionError for a malformed `backupFrequency`.
  */
 export function renderUserData(opts: UserDataOptions): string {
@@ -74,10 +92,14 @@ export function renderUserData(opts: UserDataOptions): string {
     '',
     '# Amazon Linux 2023 ships the AWS CLI v2; install it where an image left it out.',
     'command -v aws >/dev/null 2>&1 || dnf install -y awscli-2',
-    `install -d -m 0755 ${CONFIG_DIR} /usr/local/bin ${UNIT_DIR}`,
+    `install -d -m 0755 ${CONFIG_DIR} /usr/local/bin ${BUNDLE_DIR} ${UNIT_DIR}`,
     '',
-    heredoc(SHIPPER_PATH, SHIPPER_SCRIPT),
+    heredoc(SHIPPER_BUNDLE_PATH, `${SHIPPER_BUNDLE}\n`),
+    heredoc(SHIPPER_PATH, launcher()),
+    `chmod 0644 ${SHIPPER_BUNDLE_PATH}`,
     `chmod 0755 ${SHIPPER_PATH}`,
+    "# The shipper needs Node.js 18 or later: where the image has none, AL2023's own, the newest first.",
+    `${SHIPPER_PATH} --which-node >/dev/null 2>&1 || dnf install -y nodejs22 || dnf install -y nodejs20 || dnf install -y nodejs`,
     '',
     printfLines(ENV_FILE, env),
     printfLines(PATHS_FILE, opts.logPaths),
@@ -91,10 +113,10 @@ export function renderUserData(opts: UserDataOptions): string {
     '',
   ].join('\n');
 
-  const bytes = Buffer.byteLength(script, 'utf8');
+  const bytes = encodeUserData(script).length;
   if (bytes > USER_DATA_MAX_BYTES) {
     throw new UserDataError(
-      `user data would be ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}: use fewer or broader logPaths globs`,
+      `user data would be ${bytes} bytes compressed, over EC2's ${USER_DATA_MAX_BYTES}: use fewer or broader logPaths globs`,
     );
   }
   return script;
@@ -143,6 +165,28 @@ function printfLines(path: string, lines: readonly string[]): string {
   return `${directive}\nprintf '%s\\n' ${lines.map(shellQuote).join(' ')} >${shellQuote(path)}`;
 }
 
+/**
+ * /usr/local/bin/logvault-ship: runs the bundle with the newest Node.js there is, if it is 18 or
+ * later; `--which-node` only names that Node (user data asks, to know whether to install one).
+ */
+function launcher(): string {
+  return `#!/bin/sh
+# logvault-ship: runs the logvault log shipper (${SHIPPER_BUNDLE_PATH}) with Node.js 18 or later.
+for node in ${NODES.join(' ')}; do
+  if command -v "$node" >/dev/null 2>&1 &&
+    "$node" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+    if [ "\${1:-}" = --which-node ]; then
+      command -v "$node"
+      exit 0
+    fi
+    exec "$node" ${SHIPPER_BUNDLE_PATH} "$@"
+  fi
+done
+echo 'logvault-ship: Node.js 18 or later is not installed' >&2
+exit 2
+`;
+}
+
 function serviceUnit(): string {
   return `[Unit]
 Description=logvault: ship new and changed logs to the ingest bucket
@@ -161,7 +205,7 @@ PrivateTmp=true
 NoNewPrivileges=true
 Nice=10
 IOSchedulingClass=idle
-# A run cut short resumes where it stopped: shipped files are recorded one by one.
+# A run cut short sends the same batch again first next time, so nothing is lost or sent twice.
 TimeoutStartSec=4h
 `;
 }

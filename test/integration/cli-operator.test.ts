@@ -3,9 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resetMoto } from '#local/moto.ts';
 import { logText, writeTree } from '#local/sample-logs.ts';
+import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { eventually } from '../helpers/cloud.ts';
 import { cliBin, jsonOf, runCli } from '../helpers/run-cli.ts';
 
@@ -61,12 +63,24 @@ const devState = () =>
     outputs: Record<string, string>;
   };
 
-/** Ships a directory of logs and waits until `ls` lists all of them. */
-async function shipAndWait(source: string, files: Record<string, Buffer>): Promise<{ archiveKey: string }[]> {
+/**
+ * Uploads each file whole as an object under `source/` (what an application writing into the
+ * ingest bucket does; `logvault ship` sends batches) and waits until `ls` lists all of them.
+ */
+async function uploadAndWait(
+  source: string,
+  files: Record<string, Buffer>,
+): Promise<{ archiveKey: string }[]> {
   const dir = mkdtempSync(join(tmpdir(), `lv-operator-${source}-`));
   writeTree(dir, files);
-  const shipped = await cli('ship', dir, '--source', source);
-  expect(shipped.code, shipped.stderr).toBe(0);
+  const s3 = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  for (const f of await collectFiles([dir]))
+    await shipFile(s3, devState().outputs.IngestBucketName as string, source, f);
   return eventually(async () => {
     const rows = jsonOf(await cli('ls', '--source', source, '--json')) as { archiveKey: string }[];
     return rows.length === Object.keys(files).length ? rows : undefined;
@@ -93,7 +107,7 @@ afterAll(async () => {
 
 describe('logvault dev as an operator runs it', () => {
   it('with --json, prints the ready line and every handler record as JSON lines, and keeps them in --log-file', async () => {
-    await shipAndWait('json-lines', { 'a.log': Buffer.from(logText(20, 1)) });
+    await uploadAndWait('json-lines', { 'a.log': Buffer.from(logText(20, 1)) });
     const lines = dev.stdout.trim().split('\n');
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed[0]).toMatchObject({ event: 'ready', aws: endpoint, pid: dev.child.pid });
@@ -118,12 +132,15 @@ describe('commands an operator puts in scripts', () => {
   it('every --json output parses: ship, invoke, redrive, provision, instances', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lv-operator-json-'));
     writeTree(dir, { 'one.log': Buffer.from('one\n') });
-    expect(jsonOf(await cli('ship', dir, '--source', 'json-ship', '--json'))).toMatchObject({
-      source: 'json-ship',
-      files: 1,
-      bytes: 4,
-      shipped: [{ key: 'json-ship/one.log', bytes: 4 }],
-    });
+    const state = mkdtempSync(join(tmpdir(), 'lv-operator-ship-state-'));
+    expect(jsonOf(await cli('ship', dir, '--source', 'json-ship', '--state', state, '--json'))).toMatchObject(
+      {
+        source: 'json-ship',
+        stateDir: state,
+        files: 1,
+        batch: { logBytes: 4, segments: 1 },
+      },
+    );
     expect(jsonOf(await cli('invoke', 'ingest', '-p', 'events/sqs-s3-notification.json', '--json'))).toEqual({
       function: 'ingest',
       ok: true,
@@ -150,7 +167,7 @@ describe('commands an operator puts in scripts', () => {
   });
 
   it('a closed stdout ends the command quietly with the SIGPIPE status, not a stack trace', async () => {
-    await shipAndWait('pipe', { 'a.log': Buffer.from('a\n'), 'b.log': Buffer.from('b\n') });
+    await uploadAndWait('pipe', { 'a.log': Buffer.from('a\n'), 'b.log': Buffer.from('b\n') });
     for (const args of [['ls'], ['sweep', '--dry-run', '--now', FAR_FUTURE]]) {
       const stderr = await intoClosedPipe(...args);
       expect(stderr, args.join(' ')).toContain('status=141');
@@ -162,14 +179,15 @@ describe('commands an operator puts in scripts', () => {
   it('ship prints no progress when stderr is not a terminal, and bytes and rate when it is', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lv-operator-progress-'));
     writeFileSync(join(dir, 'big.log'), logText(60_000, 9));
-    const piped = await cli('ship', dir, '--source', 'progress');
+    const state = (name: string) => mkdtempSync(join(tmpdir(), `lv-operator-${name}-`));
+    const piped = await cli('ship', dir, '--source', 'progress', '--state', state('piped'));
     expect(piped).toMatchObject({ code: 0, stderr: '' });
 
-    const command = `"${process.execPath}" "${cliBin}" ship "${dir}" --source progress`;
+    const command = `"${process.execPath}" "${cliBin}" ship "${dir}" --source progress --state "${state('tty')}"`;
     const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, ...env, COLUMNS: '200' },
     });
-    expect(stdout).toMatch(/shipping 1\/1 big\.log {2}[\d.]+ MiB of [\d.]+ MiB, [\d.]+ [KMG]?i?B\/s/);
+    expect(stdout).toMatch(/\rshipping [\d.]+ MiB, [\d.]+ [KMG]?i?B\/s/);
   });
 
   it('provision errors name the flags the user typed, in words', async () => {
@@ -247,7 +265,7 @@ describe('commands an operator puts in scripts', () => {
 
 describe('logvault dev --endpoint after its state file is gone', () => {
   it('adopts the stack it finds in the emulator, keys included, and prints short lines on stdout', async () => {
-    const [archived] = await shipAndWait('adopt', { 'kept.log': Buffer.from(logText(50, 3)) });
+    const [archived] = await uploadAndWait('adopt', { 'kept.log': Buffer.from(logText(50, 3)) });
     const keyBefore = devState().outputs.ArchiveKeyArn;
     await stopDev(dev);
     expect(existsSync(join(stateDir, 'dev.json'))).toBe(false);
@@ -261,7 +279,7 @@ describe('logvault dev --endpoint after its state file is gone', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toBe(logText(50, 3));
 
-    await shipAndWait('adopt-after', { 'new.log': Buffer.from('new\n') });
+    await uploadAndWait('adopt-after', { 'new.log': Buffer.from('new\n') });
     const events = dev.stdout.trim().split('\n').slice(1);
     expect(events.some((l) => /^\d\d:\d\d:\d\d archived {2}objectKey=adopt-after\/new\.log /.test(l))).toBe(
       true,

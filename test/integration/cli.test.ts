@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devStateFile, isRunning } from '#cli/target.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
+import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { eventually } from '../helpers/cloud.ts';
 
@@ -40,6 +41,16 @@ function devS3(): { s3: S3Client; outputs: Record<string, string> } {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   return { s3, outputs: state.outputs };
+}
+
+/**
+ * Uploads every file under `dir`, whole, as a plain object under `source/`: what an application
+ * writing into the ingest bucket does. (`logvault ship` sends batches; see cli-ship.test.ts.)
+ */
+async function upload(dir: string, source: string): Promise<void> {
+  const { s3, outputs } = devS3();
+  for (const f of await collectFiles([dir]))
+    await shipFile(s3, outputs.IngestBucketName as string, source, f);
 }
 
 let dev: ChildProcess;
@@ -84,10 +95,10 @@ describe('logvault CLI against logvault dev', () => {
     );
   });
 
-  it('ships a directory and restores every file byte-identical by source', async () => {
+  it('restores every uploaded file byte-identical by source', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lv-cli-ship-'));
     writeTree(dir, files);
-    await cli('ship', dir, '--source', 'cli-test');
+    await upload(dir, 'cli-test');
     const listed = await eventually(async () => {
       const { stdout } = await cli('ls', '--source', 'cli-test', '--json');
       const rows = JSON.parse(stdout) as { archiveKey: string }[];
@@ -103,10 +114,10 @@ describe('logvault CLI against logvault dev', () => {
     }
   });
 
-  it('creates no second archive when the same files are shipped again', async () => {
+  it('creates no second archive when the same files are uploaded again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lv-cli-again-'));
     writeTree(dir, files);
-    await cli('ship', dir, '--source', 'cli-test');
+    await upload(dir, 'cli-test');
     // The default policy deletes each source once its archive exists, so an empty source folder
     // means the pipeline has handled every re-shipped file.
     const { s3, outputs } = devS3();
@@ -158,7 +169,7 @@ describe('logvault CLI against logvault dev', () => {
         dir,
         Object.fromEntries(names.map((n, i) => [`${n}.log`, Buffer.from(logText(3000, 10 + i))])),
       );
-      await cli('ship', dir, '--source', source);
+      await upload(dir, source);
       const rows = await eventually(async () => {
         const { stdout } = await cli('ls', '--source', source, '--json');
         const listed = JSON.parse(stdout) as { archiveKey: string; originalKey: string }[];

@@ -1,247 +1,321 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   statSync,
-  utimesSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '#local/moto.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resetMoto } from '#local/moto.ts';
+import { runShipper, type ShipperOutcome } from '#local/shipper.ts';
 import { splitSourceKey } from '#shared/archive/layout.ts';
-import { SHIPPER_SCRIPT } from '#shared/provision/shipper-script.ts';
+import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
+import { batchesIn, reassemble, type StoredBatch, wholeLog } from '../helpers/batches.ts';
+import { fileState, holdShipperLock } from '../helpers/files.ts';
 
-// Runs the real shipper with bash and the project's AWS CLI (.venv/bin/aws) against moto's S3.
-// It starts its own moto for now; the shared integration harness will take that over.
+// The instance shipper as an instance runs it: the bundle user data installs, under Node, with the
+// AWS CLI (the project's, in .venv) against the emulator; logs rotated by the real logrotate.
 
 const root = resolve(import.meta.dirname, '../..');
-const INSTANCE = 'i-0123456789abcdef0';
 const BUCKET = 'logvault-test-ingest';
+const LOGROTATE = '/usr/sbin/logrotate';
 
-let moto: MotoServer;
+let endpoint: string;
 let s3: S3Client;
 const tmp = mkdtempSync(join(tmpdir(), 'logvault-shipper-'));
-// A space in the directory makes every glob one that must not be split at spaces.
-const logs = join(tmp, 'var log');
-const shipper = join(tmp, 'logvault-ship');
 
 beforeAll(async () => {
-  moto = await startMoto();
+  endpoint = inject('motoEndpoint');
+  await resetMoto(endpoint);
   s3 = new S3Client({
     region: 'us-east-1',
-    endpoint: moto.endpoint,
+    endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  // Versioning makes every PutObject visible, including one that would overwrite a key.
+  // Versioning keeps every PUT visible, a second PUT of the same key included.
   await s3.send(
     new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
   );
-  writeFileSync(shipper, SHIPPER_SCRIPT);
 });
 
-afterAll(async () => {
+afterAll(() => {
   s3?.destroy();
-  await moto?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface RunResult {
-  readonly code: number;
-  readonly stderr: string;
+let hosts = 0;
+
+/** A host of its own: a log directory (with a space in its name), a state directory and an instance id. */
+function host(globs = ['*.log']) {
+  hosts += 1;
+  const instanceId = `i-${String(hosts).padStart(17, '0')}`;
+  const dir = join(tmp, instanceId);
+  const logs = join(dir, 'var log');
+  mkdirSync(logs, { recursive: true });
+  const stateDir = join(dir, 'state');
+  const run = (env: Record<string, string> = {}, pathPrefix?: string): Promise<ShipperOutcome> =>
+    runShipper({
+      bundle: SHIPPER_BUNDLE,
+      endpoint,
+      region: 'us-east-1',
+      ingestBucket: BUCKET,
+      instanceId,
+      logPaths: globs.map((g) => `${logs}/${g}`),
+      stateDir,
+      env,
+      ...(pathPrefix ? { pathPrefix } : {}),
+    });
+  const ship = async () => {
+    const outcome = await run();
+    expect(outcome.code, outcome.stderr).toBe(0);
+    return outcome;
+  };
+  const batches = () => batchesIn(s3, BUCKET, `${instanceId}/`);
+  const rotate = (conf: string) => {
+    const file = join(dir, 'logrotate.conf');
+    writeFileSync(file, `"${logs}/app.log" {\n${conf}\n}\n`);
+    execFileSync(LOGROTATE, ['-f', '-s', join(dir, 'logrotate.status'), file]);
+  };
+  return { instanceId, logs, app: join(logs, 'app.log'), stateDir, run, ship, batches, rotate, dir };
 }
 
-function runShipper(env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((done) => {
-    execFile(
-      'bash',
-      [shipper],
-      {
-        timeout: 90_000,
-        env: {
-          PATH: `${root}/.venv/bin:${process.env.PATH ?? '/usr/bin:/bin'}`,
-          HOME: tmp,
-          // Keep any real AWS configuration on this machine out of the run.
-          AWS_CONFIG_FILE: join(tmp, 'no-aws-config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-aws-credentials'),
-          AWS_ENDPOINT_URL: moto.endpoint,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          LOGVAULT_INSTANCE_ID: INSTANCE,
-          LOGVAULT_STATE_DIR: join(tmp, 'state'),
-          LOGVAULT_INGEST_BUCKET: BUCKET,
-          // One glob per line: the directory holds a space.
-          LOGVAULT_LOG_PATHS: `${logs}/*.log\n${logs}/messages`,
-          LOGVAULT_RETRY_DELAY: '0',
-          ...env,
-        },
-      },
-      (error, _stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stderr });
-      },
+let lineNo = 0;
+/** `n` lines, each unique in the whole run. */
+const lines = (n: number, width = 60) =>
+  Array.from({ length: n }, () => `${String(++lineNo).padStart(8, '0')} ${'x'.repeat(width)}\n`).join('');
+
+/** Every line of `text` appears once in `sent`, and nothing else does. */
+function expectEachLineOnce(sent: string, written: string): void {
+  expect(sent.split('\n').sort()).toEqual(written.split('\n').sort());
+  expect(new Set(sent.split('\n').filter(Boolean)).size).toBe(sent.split('\n').filter(Boolean).length);
+}
+
+describe('the instance shipper', () => {
+  it('is logrotate here, the real one', () => {
+    expect(() => execFileSync(LOGROTATE, ['--version'])).not.toThrow();
+  });
+
+  it('sends each appended byte once over many runs, one object per run at most, never touching the log', async () => {
+    const h = host();
+    let written = '';
+    const objectsAfter: number[] = [];
+    for (let run = 0; run < 10; run++) {
+      // Runs of very different sizes, some ending in a line still being written.
+      const text = lines(200 + 900 * (run % 4)) + (run % 3 === 0 ? `partial ${run} ` : '');
+      appendFileSync(h.app, text);
+      written += text;
+      const before = fileState(h.app);
+      await h.ship();
+      expect(fileState(h.app)).toEqual(before);
+      objectsAfter.push((await h.batches()).length);
+    }
+    appendFileSync(h.app, 'the end\n');
+    written += 'the end\n';
+    await h.ship();
+    objectsAfter.push((await h.batches()).length);
+
+    const batches = await h.batches();
+    const perRun = objectsAfter.map((n, i) => n - (objectsAfter[i - 1] ?? 0));
+    expect(Math.max(...perRun)).toBe(1);
+    const uploaded = batches.reduce((n, b) => n + b.size, 0);
+    expect(uploaded / Buffer.byteLength(written)).toBeLessThanOrEqual(1.02);
+    const r = reassemble(batches);
+    expect(r.repeats).toBe(0);
+    expect(wholeLog(r, h.app)).toBe(written);
+    expect(batches.every((b) => b.header.source === h.instanceId)).toBe(true);
+  }, 300_000);
+
+  it('loses and repeats nothing across a rename rotation (logrotate create), including lines written to the old file after it', async () => {
+    const h = host();
+    let written = lines(50);
+    writeFileSync(h.app, written);
+    await h.ship();
+    const unsent = lines(40);
+    appendFileSync(h.app, unsent);
+    h.rotate('  rotate 5\n  create\n  nocompress');
+    expect(statSync(`${h.app}.1`).size).toBeGreaterThan(0);
+    // The application had not reopened its log yet: one more line lands in the renamed file.
+    const late = lines(1);
+    appendFileSync(`${h.app}.1`, late);
+    const fresh = lines(30);
+    appendFileSync(h.app, fresh);
+    written += unsent + late + fresh;
+    await h.ship();
+    await h.ship();
+
+    const r = reassemble(await h.batches());
+    expect(r.logs[h.app]?.map((g) => g.closed)).toEqual([true, false]);
+    expect(r.logs[h.app]?.[1]?.bytes.toString()).toBe(fresh);
+    expect(wholeLog(r, h.app)).toBe(written);
+    expect(Object.keys(r.logs)).toEqual([h.app]);
+  });
+
+  it('loses and repeats nothing across a copytruncate rotation', async () => {
+    const h = host();
+    let written = lines(50);
+    writeFileSync(h.app, written);
+    await h.ship();
+    const tail = lines(25);
+    appendFileSync(h.app, tail);
+    const inode = statSync(h.app).ino;
+    h.rotate('  rotate 5\n  copytruncate\n  nocompress');
+    expect(statSync(h.app).ino).toBe(inode);
+    expect(statSync(h.app).size).toBe(0);
+    const after = lines(10);
+    appendFileSync(h.app, after);
+    written += tail + after;
+    await h.ship();
+
+    const r = reassemble(await h.batches());
+    expect(r.logs[h.app]?.flatMap((g) => g.gaps)).toEqual([]);
+    expect(wholeLog(r, h.app)).toBe(written);
+    expect(r.distinctBytes).toBe(Buffer.byteLength(written));
+  });
+
+  it('never sends a compressed rotation of what it sent, and sends the tail only a gzip holds', async () => {
+    const h = host();
+    let written = lines(40);
+    writeFileSync(h.app, written);
+    await h.ship();
+    // compress + delaycompress: app.log.1 stays plain for one rotation, then becomes app.log.2.gz.
+    const delayed = '  rotate 5\n  create\n  compress\n  delaycompress';
+    for (let i = 0; i < 2; i++) {
+      const more = lines(30);
+      appendFileSync(h.app, more);
+      written += more;
+      await h.ship();
+      h.rotate(delayed);
+      await h.ship();
+    }
+    expect(statSync(`${h.app}.2.gz`).size).toBeGreaterThan(0);
+    const before = (await h.batches()).length;
+    await h.ship();
+    expect((await h.batches()).length - before).toBeLessThanOrEqual(1);
+
+    // compress alone: the log is gzipped as it is rotated, with lines the shipper has not seen.
+    const unseen = lines(20);
+    appendFileSync(h.app, unseen);
+    written += unseen;
+    h.rotate('  rotate 5\n  create\n  compress');
+    await h.ship();
+    await h.ship();
+
+    const r = reassemble(await h.batches());
+    expect(r.repeats).toBe(0);
+    expect(wholeLog(r, h.app)).toBe(written);
+    expect(r.distinctBytes).toBe(Buffer.byteLength(written));
+  });
+
+  it('sends the same batch again, under the same key, after a crash between the upload and the state write', async () => {
+    const h = host();
+    const written = lines(100);
+    writeFileSync(h.app, written);
+    // An `aws` that kills the shipper the moment S3 has acknowledged the upload.
+    const shim = join(h.dir, 'shim');
+    mkdirSync(shim);
+    writeFileSync(
+      join(shim, 'aws'),
+      `#!/bin/sh\n"${root}/.venv/bin/aws" "$@"\nstatus=$?\nif [ $status -eq 0 ] && [ "$1" = s3 ]; then kill -9 $PPID; fi\nexit $status\n`,
     );
-  });
-}
+    chmodSync(join(shim, 'aws'), 0o755);
+    const crashed = await h.run({}, shim);
+    expect(crashed.signal).toBe('SIGKILL');
+    const afterCrash = await h.batches();
+    expect(afterCrash).toHaveLength(1);
 
-interface Version {
-  readonly key: string;
-  readonly versionId: string;
-}
+    const more = lines(10);
+    appendFileSync(h.app, more);
+    const again = await h.ship();
+    expect(again.stderr).toContain('sent again');
+    const batches = await h.batches();
+    expect(batches.map((b) => b.key)).toEqual([afterCrash[0]?.key, afterCrash[0]?.key]);
+    expect(batches[1]?.header).toEqual(afterCrash[0]?.header);
 
-async function versions(bucket = BUCKET): Promise<Version[]> {
-  const res = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-  return (res.Versions ?? []).map((v) => ({ key: v.Key ?? '', versionId: v.VersionId ?? '' }));
-}
-
-async function body(key: string): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from((await res.Body?.transformToByteArray()) ?? []);
-}
-
-/** The key the shipper uses for the first upload of a local path. */
-const keyOf = (path: string) => `${INSTANCE}/${path.replace(/^\//, '')}`;
-
-/** Content, mtime and inode: what "the shipper never touched the file" means. */
-function fingerprint(path: string) {
-  const st = statSync(path);
-  return {
-    sha256: createHash('sha256').update(readFileSync(path)).digest('hex'),
-    mtimeMs: st.mtimeMs,
-    size: st.size,
-    ino: st.ino,
-  };
-}
-
-describe('logvault-ship against S3 (moto)', () => {
-  const files = {
-    app: join(logs, 'app.log'),
-    spaced: join(logs, 'my app.log'),
-    rotatedGz: join(logs, 'app.log.1.gz'),
-    messages: join(logs, 'messages'),
-    rotatedDate: join(logs, 'messages-20261124'),
-  };
-
-  beforeAll(() => {
-    mkdirSync(logs, { recursive: true });
-    writeFileSync(files.app, 'app line 1\napp line 2\n');
-    writeFileSync(files.spaced, 'a file with a space in its name\n');
-    writeFileSync(files.rotatedGz, gzipSync(Buffer.from('rotated and compressed\n'.repeat(100))));
-    writeFileSync(files.messages, 'Nov 25 kernel: current\n');
-    writeFileSync(files.rotatedDate, 'Nov 24 kernel: rotated by date\n');
-    writeFileSync(join(logs, 'notes.txt'), 'matches no glob\n');
-    // Empty files wait until they have something to keep.
-    writeFileSync(join(logs, 'empty.log'), '');
+    await h.ship();
+    const r = reassemble(await h.batches());
+    expect(r.repeats).toBe(batches[0]?.segments.length);
+    expect(wholeLog(r, h.app)).toBe(written + more);
+    expectEachLineOnce(wholeLog(r, h.app), written + more);
   });
 
-  it('ships every matching file, rotated ones included, byte for byte under the instance id', async () => {
-    const before = Object.fromEntries(Object.values(files).map((f) => [f, fingerprint(f)]));
-    const run = await runShipper();
-    expect(run.stderr).toContain('5 shipped, 0 unchanged, 1 empty, 0 failed');
-    expect(run.code).toBe(0);
+  it('reports unsent bytes of a deleted or truncated log as a gap with their range', async () => {
+    const h = host();
+    const gone = join(h.logs, 'gone.log');
+    writeFileSync(gone, 'sent\nnever finished');
+    writeFileSync(h.app, 'kept\nhalf a line');
+    await h.ship();
+    unlinkSync(gone);
+    writeFileSync(h.app, '');
+    appendFileSync(h.app, 'new\n');
+    await h.ship();
 
-    const keys = (await versions()).map((v) => v.key).sort();
-    expect(keys).toEqual(Object.values(files).map(keyOf).sort());
-    for (const file of Object.values(files)) {
-      expect((await body(keyOf(file))).equals(readFileSync(file)), file).toBe(true);
-      expect(fingerprint(file)).toEqual(before[file]);
+    const r = reassemble(await h.batches());
+    expect(r.logs[gone]?.[0]?.gaps).toEqual([
+      { path: gone, generation: r.logs[gone]?.[0]?.generation, start: 5, end: 19, reason: 'deleted' },
+    ]);
+    expect(r.logs[h.app]?.[0]?.gaps).toEqual([
+      expect.objectContaining({ start: 5, end: 16, reason: 'truncated' }),
+    ]);
+    expect(r.logs[h.app]?.map((g) => g.bytes.toString())).toEqual(['kept\n', 'new\n']);
+  });
+
+  it('takes a reused inode for a new generation', async () => {
+    const h = host();
+    writeFileSync(h.app, 'first file\n');
+    await h.ship();
+    const inode = statSync(h.app).ino;
+    unlinkSync(h.app);
+    // ext4 and tmpfs hand a freed inode to the next file; make sure this one got it.
+    let reused = false;
+    for (let i = 0; i < 50 && !reused; i++) {
+      writeFileSync(h.app, 'second file, same inode\n');
+      reused = statSync(h.app).ino === inode;
+      if (!reused) writeFileSync(join(h.dir, `filler-${i}`), '');
+      if (!reused) unlinkSync(h.app);
     }
+    expect(reused, 'the file system did not reuse the inode').toBe(true);
+    await h.ship();
+
+    const r = reassemble(await h.batches());
+    expect(r.logs[h.app]?.map((g) => g.bytes.toString())).toEqual([
+      'first file\n',
+      'second file, same inode\n',
+    ]);
   });
 
-  it('uploads nothing on a second run over unchanged files', async () => {
-    const count = (await versions()).length;
-    const run = await runShipper();
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain('0 shipped, 5 unchanged');
-    expect(await versions()).toHaveLength(count);
-  });
-
-  it('uploads nothing for a file that was only touched', async () => {
-    const count = (await versions()).length;
-    const later = new Date(statSync(files.spaced).mtimeMs + 10_000);
-    utimesSync(files.spaced, later, later);
-    const run = await runShipper();
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain('0 shipped, 5 unchanged');
-    expect(await versions()).toHaveLength(count);
-  });
-
-  it('ships an appended file again under .<mtime>, leaving the first upload and the local file alone', async () => {
-    const previous = await versions();
-    const firstUpload = await body(keyOf(files.app));
-    appendFileSync(files.app, 'app line 3, appended\n');
-    const local = fingerprint(files.app);
-    const expected = readFileSync(files.app);
-
-    const run = await runShipper();
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain('1 shipped, 4 unchanged');
-
-    const mtime = Math.floor(statSync(files.app).mtimeMs / 1000);
-    const added = (await versions()).filter((v) => !previous.some((p) => p.versionId === v.versionId));
-    expect(added.map((v) => v.key)).toEqual([`${keyOf(files.app)}.${mtime}`]);
-    expect((await body(`${keyOf(files.app)}.${mtime}`)).equals(expected)).toBe(true);
-    // The first upload was not overwritten: still one version, still the old bytes.
-    expect((await versions()).filter((v) => v.key === keyOf(files.app))).toHaveLength(1);
-    expect((await body(keyOf(files.app))).equals(firstUpload)).toBe(true);
-    expect(fingerprint(files.app)).toEqual(local);
-  });
-
-  it('gives each further change within the same mtime second a key of its own', async () => {
-    const mtime = new Date(statSync(files.app).mtimeMs);
-    const seconds = Math.floor(mtime.getTime() / 1000);
-    for (const line of ['app line 4, same second\n', 'app line 5, same second again\n']) {
-      const previous = await versions();
-      appendFileSync(files.app, line);
-      utimesSync(files.app, mtime, mtime);
-      const sha = createHash('sha256').update(readFileSync(files.app)).digest('hex');
-
-      const run = await runShipper();
-      expect(run.code).toBe(0);
-      const added = (await versions()).filter((v) => !previous.some((p) => p.versionId === v.versionId));
-      expect(added.map((v) => v.key)).toEqual([`${keyOf(files.app)}.${seconds}-${sha.slice(0, 12)}`]);
-    }
-    // Still one version per key: nothing was overwritten.
-    const keys = (await versions()).map((v) => v.key);
-    expect(new Set(keys).size).toBe(keys.length);
-  });
-
-  it('tries every file, then exits non-zero, when uploads keep failing', async () => {
-    const state = join(tmp, 'state-failing');
-    const run = await runShipper({
+  it('exits 1 when the upload keeps failing, and sends the batch next run', async () => {
+    const h = host();
+    writeFileSync(h.app, lines(5));
+    const failed = await h.run({
       LOGVAULT_INGEST_BUCKET: 'logvault-no-such-bucket',
-      LOGVAULT_STATE_DIR: state,
       LOGVAULT_UPLOAD_ATTEMPTS: '2',
     });
-    expect(run.code).toBe(1);
-    for (const file of Object.values(files))
-      expect(run.stderr).toContain(`giving up on ${file} after 2 tries`);
-    expect(run.stderr).toContain('0 shipped, 0 unchanged, 1 empty, 5 failed');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('failed after 2 tries');
+    await h.ship();
+    expect(await h.batches()).toHaveLength(1);
+  });
 
-    // Nothing was recorded as shipped, so a run that can reach the bucket ships it all.
-    const retry = await runShipper({ LOGVAULT_STATE_DIR: state });
-    expect(retry.code).toBe(0);
-    expect(retry.stderr).toContain('5 shipped');
+  it('exits 75 while another run holds the lock', async () => {
+    const h = host();
+    writeFileSync(h.app, lines(1));
+    holdShipperLock(h.stateDir);
+    const locked = await h.run();
+    expect(locked.code).toBe(75);
+    expect(locked.stderr).toContain('another run');
   });
 
   /** A fake IMDSv2 that answers `instanceId` to a caller holding its token. */
@@ -254,9 +328,8 @@ describe('logvault-ship against S3 (moto)', () => {
       requests.push({ method: req.method, url: req.url, headers: req.headers });
       if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('token-123');
       const authorised = req.headers['x-aws-ec2-metadata-token'] === 'token-123';
-      if (req.method === 'GET' && req.url === '/latest/meta-data/instance-id' && authorised) {
+      if (req.method === 'GET' && req.url === '/latest/meta-data/instance-id' && authorised)
         return res.end(instanceId);
-      }
       res.statusCode = 401;
       res.end();
     });
@@ -270,10 +343,9 @@ describe('logvault-ship against S3 (moto)', () => {
 
   it('on an instance, asks IMDSv2 for its id and writes under its role session, role-id:instance-id', async () => {
     const instanceId = 'i-0fedcba9876543210';
-    // What EC2 hands an instance: a session of its role named after the instance.
     const client = {
       region: 'us-east-1',
-      endpoint: moto.endpoint,
+      endpoint,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     };
     const role = await new IAMClient(client).send(
@@ -290,15 +362,16 @@ describe('logvault-ship against S3 (moto)', () => {
     const session = await new STSClient(client).send(
       new AssumeRoleCommand({ RoleArn: role.Role?.Arn, RoleSessionName: instanceId }),
     );
+    const h = host();
+    writeFileSync(h.app, lines(3));
     const requests: { method?: string; url?: string; headers: IncomingHttpHeaders }[] = [];
-    const run = await withImds(instanceId, requests, (endpoint) =>
-      runShipper({
+    const run = await withImds(instanceId, requests, (imds) =>
+      h.run({
         LOGVAULT_INSTANCE_ID: '',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds,
         AWS_ACCESS_KEY_ID: session.Credentials?.AccessKeyId ?? '',
         AWS_SECRET_ACCESS_KEY: session.Credentials?.SecretAccessKey ?? '',
         AWS_SESSION_TOKEN: session.Credentials?.SessionToken ?? '',
-        LOGVAULT_STATE_DIR: join(tmp, 'state-imds'),
       }),
     );
     expect(run.code, run.stderr).toBe(0);
@@ -309,37 +382,33 @@ describe('logvault-ship against S3 (moto)', () => {
     expect(requests[0]?.headers['x-aws-ec2-metadata-token-ttl-seconds']).toBeDefined();
     const userId = session.AssumedRoleUser?.AssumedRoleId ?? '';
     expect(userId).toMatch(new RegExp(`^ARO[A-Z0-9]+:${instanceId}$`));
-    const keys = (await versions()).map((v) => v.key);
-    const key = `${userId}/${files.messages.replace(/^\//, '')}`;
-    expect(keys, JSON.stringify(keys)).toContain(key);
-    // The pipeline files it under the instance id.
-    expect(splitSourceKey(key).source).toBe(instanceId);
+    const [batch, ...rest] = (await batchesIn(s3, BUCKET, `${userId}/`)) as [StoredBatch, ...StoredBatch[]];
+    expect(rest).toEqual([]);
+    expect(batch.key.startsWith(`${userId}/_logvault/ship/`)).toBe(true);
+    // The pipeline files it under the instance id, which the batch names as its source too.
+    expect(splitSourceKey(batch.key).source).toBe(instanceId);
+    expect(batch.header.source).toBe(instanceId);
   });
 
   it("refuses to ship on an instance whose session is not the instance's own role session", async () => {
-    const run = await withImds('i-0fedcba9876543210', [], (endpoint) =>
-      runShipper({
-        LOGVAULT_INSTANCE_ID: '',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
-        LOGVAULT_STATE_DIR: join(tmp, 'state-not-instance'),
-      }),
+    const h = host();
+    const run = await withImds('i-0fedcba9876543210', [], (imds) =>
+      h.run({ LOGVAULT_INSTANCE_ID: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: imds }),
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('is not the instance role of i-0fedcba9876543210');
   });
 
-  it('refuses to run without an instance id', async () => {
-    const run = await runShipper({
+  it('refuses to run without an instance id, a bucket, or with a relative glob', async () => {
+    const h = host();
+    const noImds = await h.run({
       LOGVAULT_INSTANCE_ID: '',
       AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
     });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('cannot read the instance id from IMDSv2');
-  });
-
-  it('refuses to run without a bucket or with a relative glob', async () => {
-    expect(await runShipper({ LOGVAULT_INGEST_BUCKET: '' })).toMatchObject({ code: 2 });
-    const relative = await runShipper({ LOGVAULT_LOG_PATHS: 'var/log/*.log' });
+    expect(noImds.code).toBe(2);
+    expect(noImds.stderr).toContain('cannot read the instance id from IMDSv2');
+    expect(await h.run({ LOGVAULT_INGEST_BUCKET: '' })).toMatchObject({ code: 2 });
+    const relative = await h.run({ LOGVAULT_LOG_PATHS: 'var/log/*.log' });
     expect(relative.code).toBe(2);
     expect(relative.stderr).toContain('log path globs must be absolute: var/log/*.log');
   });

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageStack } from '#local/package.ts';
+import { type CfnTemplate, readTemplate } from '#local/template.ts';
+import { literalTemplate } from '../helpers/literal-template.ts';
 
 const run = promisify(execFile);
 const outDir = mkdtempSync(join(tmpdir(), 'lv-package-'));
@@ -60,11 +62,40 @@ async function checkov(path: string): Promise<CheckovReport> {
   return JSON.parse(stdout) as CheckovReport;
 }
 
+/**
+ * Informational rules the gate also enforces: I3011, stateful resources say what happens to them
+ * when the stack is deleted or replaces them; I3510, each IAM statement's resources are of the kind
+ * its actions act on. The other informational rules stay off (I1022, for one, only prefers Fn::Sub
+ * over the framework's own Fn::Join).
+ */
+const INFORMATIONAL = ['I3011', 'I3510'];
+
 async function cfnLint(path: string): Promise<{ code: number; out: string }> {
-  return run('.venv/bin/cfn-lint', [path]).then(
+  return run('.venv/bin/cfn-lint', ['--include-checks', ...INFORMATIONAL, '--', path]).then(
     () => ({ code: 0, out: '' }),
     (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
   );
+}
+
+/**
+ * The template with every Ref, GetAtt and Sub resolved to the literal value it has once deployed,
+ * written next to it. I3510 skips any statement whose resources are built by a function, which is
+ * every statement logvault writes; on this copy it sees them all.
+ */
+async function literalCopy(
+  path: string,
+  name: string,
+  edit: (t: CfnTemplate) => void = () => undefined,
+): Promise<string> {
+  const literal = await literalTemplate(readTemplate(path), {
+    accountId: '123456789012',
+    region: 'eu-west-1',
+    stackName: 'logvault-prod',
+  });
+  edit(literal);
+  const out = path.replace(/\.json$/, `-${name}.json`);
+  writeFileSync(out, JSON.stringify(literal, null, 1));
+  return out;
 }
 
 beforeAll(async () => {
@@ -112,10 +143,64 @@ describe('packaged template', () => {
   it.each([
     ['the default options', template],
     ['every option on', optionsTemplate],
-  ])('passes cfn-lint with no errors or warnings, with %s', async (_name, path) => {
+  ])('passes cfn-lint with no errors, warnings, I3011 or I3510 findings, with %s', async (_name, path) => {
     const result = await cfnLint(path);
     expect(result.out).toBe('');
     expect(result.code).toBe(0);
+  });
+
+  it.each([
+    ['the default options', template],
+    ['every option on', optionsTemplate],
+  ])('passes cfn-lint, I3510 included, with every ARN spelled out, with %s', async (_name, path) => {
+    const result = await cfnLint(await literalCopy(path, 'literal'));
+    expect(result.out).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('fails the I3510 gate for a statement whose resource is of another service', async () => {
+    const broken = await literalCopy(template, 'literal-broken', (t) => {
+      const role = t.Resources.ArchiveFunctionRole?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Sid: string; Resource: unknown }[] } }[];
+      };
+      const consume = role.Policies[0]?.PolicyDocument.Statement.find((st) => st.Sid === 'ConsumeOwnQueue');
+      if (consume) consume.Resource = 'arn:aws:sns:eu-west-1:123456789012:logvault-prod-alarms';
+    });
+    const result = await cfnLint(broken);
+    expect(result.out).toContain("I3510 action 'sqs:ReceiveMessage'");
+    expect(result.code).not.toBe(0);
+  });
+
+  it('keeps the keys, every data bucket and the requests table when the stack goes or replaces them', () => {
+    const t = readTemplate(optionsTemplate);
+    const policies = (type: string) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type === type)
+        .map(([id, r]) => [id, r.DeletionPolicy, r.UpdateReplacePolicy]);
+    expect(policies('AWS::KMS::Key')).toEqual([
+      ['ArchiveKey', 'Retain', 'Retain'],
+      ['PipelineKey', 'Retain', 'Retain'],
+    ]);
+    // The deployment bucket holds only packaged artifacts: `serverless remove` empties and deletes it.
+    expect(policies('AWS::S3::Bucket').sort()).toEqual([
+      ['AccessLogBucket', 'Retain', 'Retain'],
+      ['ArchiveBucket', 'Retain', 'Retain'],
+      ['IngestBucket', 'Retain', 'Retain'],
+      ['ServerlessDeploymentBucket', 'Delete', 'Delete'],
+    ]);
+    expect(policies('AWS::DynamoDB::Table')).toEqual([['ProvisionRequestsTable', 'Retain', 'Retain']]);
+    // Queues and log groups go with the stack: fixed names that would block a redeploy, no data.
+    for (const [type, count] of [
+      ['AWS::SQS::Queue', 8],
+      ['AWS::Logs::LogGroup', 6],
+    ] as const) {
+      const found = policies(type);
+      expect(found).toHaveLength(count);
+      for (const [id, deletion, replace] of found)
+        expect([id, deletion, replace]).toEqual([id, 'Delete', 'Delete']);
+    }
+    for (const key of ['ArchiveKey', 'PipelineKey'])
+      expect(t.Resources[key]?.Properties?.PendingWindowInDays, key).toBe(30);
   });
 
   it('passes checkov, skipping only the checks listed with a reason', async () => {

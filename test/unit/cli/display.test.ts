@@ -87,4 +87,10 @@ describe('progressLine', () => {
     });
     expect(line).toBe('shipping 0/1 huge.log  512.0 MiB of 1.0 GiB, 128.0 MiB/s');
   });
+
+  it('shows bytes and rate alone when neither the items nor the bytes to come are known', () => {
+    expect(progressLine({ label: 'shipping', done: 0, bytes: 3 * 1024 ** 2, elapsedMs: 1000 })).toBe(
+      'shipping 3.0 MiB, 3.0 MiB/s',
+    );
+  });
 });

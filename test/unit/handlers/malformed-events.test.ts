@@ -260,6 +260,18 @@ describe('api answers malformed HTTP events with a 4xx, never a throw or a 500',
     ['a body that is not JSON', post({ body: 'name=web' }), 400, 'body'],
     ['no requestContext', post({ requestContext: undefined, body: '{"name":1}' }), 400, 'name'],
     ['a status request without an id', { routeKey: 'GET /instances/requests/{requestId}' }, 404, undefined],
+    [
+      'a status request whose id is 36 dashes',
+      { routeKey: 'GET /instances/requests/{requestId}', pathParameters: { requestId: '-'.repeat(36) } },
+      404,
+      undefined,
+    ],
+    [
+      'a status request whose id is a malformed percent-escape',
+      { routeKey: 'GET /instances/requests/{requestId}', pathParameters: { requestId: '%E0%A4%A' } },
+      404,
+      undefined,
+    ],
   ])('%s', async (_what, event, status, field) => {
     const res = (await invoke('api', event)) as { statusCode: number; body: string };
     expect(res.statusCode).toBe(status);

@@ -91,6 +91,60 @@ describe('policy file shape', () => {
     expectIssue(file(policy('a', overrides)), `policies[1].${field}`, 'must be a positive integer');
   });
 
+  it.each([
+    ['retention.days', { retention: { days: 100_000_000 } }, 'at most 365000'],
+    ['retention.days', { retention: { days: 9_007_199_254_740_991 } }, 'at most 365000'],
+    ['retention.days', { retention: { days: 1e300 } }, 'at most 365000'],
+    [
+      'retention.gfs.dailyDays',
+      { retention: { gfs: { dailyDays: 365_001, weeklyWeeks: 4, monthlyMonths: 6 } } },
+      'at most 365000',
+    ],
+    [
+      'retention.gfs.weeklyWeeks',
+      { retention: { gfs: { dailyDays: 7, weeklyWeeks: 52_143, monthlyMonths: 6 } } },
+      'at most 52142',
+    ],
+    [
+      'retention.gfs.monthlyMonths',
+      { retention: { gfs: { dailyDays: 7, weeklyWeeks: 4, monthlyMonths: 10_000_000 } } },
+      'at most 12000',
+    ],
+    [
+      'storage.transitions[0].days',
+      { storage: { class: 'STANDARD', transitions: [{ days: 2 ** 31, class: 'GLACIER' }] } },
+      'at most 365000',
+    ],
+    [
+      'objectLock.days',
+      { retention: { keepForever: true }, objectLock: { mode: 'COMPLIANCE', days: 1e8 } },
+      'at most 36500 (S3 Object Lock retains for at most 100 years)',
+    ],
+    ['priority', { priority: 2 ** 60 }, 'must be from -1000000 to 1000000'],
+    ['priority', { priority: -1_000_001 }, 'must be from -1000000 to 1000000'],
+  ])('refuses %s beyond its limit (%j), naming the limit', (field, overrides, rule) => {
+    const error = expectIssue(file(policy('a', overrides)), `policies[1].${field}`, rule);
+
+    expect(error.issues.filter((i) => i.path === `policies[1].${field}`)).toHaveLength(1);
+  });
+
+  it('accepts every number at its limit', () => {
+    const set = accepted(
+      file(
+        policy('a', { retention: { days: 365_000 }, priority: 1_000_000 }),
+        policy('b', {
+          retention: { gfs: { dailyDays: 365_000, weeklyWeeks: 52_142, monthlyMonths: 12_000 } },
+          storage: { class: 'STANDARD', transitions: [{ days: 365_000, class: 'GLACIER' }] },
+          objectLock: { mode: 'GOVERNANCE', days: 36_500 },
+          acknowledgeEarlyDeletion: true,
+          priority: -1_000_000,
+        }),
+      ),
+    );
+
+    expect(set.policies.map((p) => p.priority)).toEqual([0, 1_000_000, -1_000_000]);
+  });
+
   it.each([[{ days: 3, keepForever: true }], [{}], ['90 days']])(
     'refuses retention %j that is not exactly one of days, keepForever or gfs',
     (retention) => {
@@ -180,6 +234,16 @@ describe('policy file shape', () => {
       file(policy('a', { match: { sources: ['a*'], tags: { 'aws:team': 7 } } })),
       'policies[1].match.tags["aws:team"]',
       'must be a string',
+    );
+  });
+
+  it('refuses a __proto__ tag name, which would otherwise vanish and widen the match', () => {
+    const tags = JSON.parse('{"__proto__": "x", "team": "web"}') as Record<string, string>;
+
+    expectIssue(
+      file(policy('a', { match: { sources: ['a*'], tags } })),
+      'policies[1].match.tags.__proto__',
+      '__proto__ cannot be a tag name',
     );
   });
 

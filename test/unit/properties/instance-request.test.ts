@@ -1,12 +1,21 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '#shared/http/respond.ts';
-import { DEFAULT_LOG_PATHS, MAX_BODY_BYTES, parseInstanceRequest } from '#shared/provision/request.ts';
+import {
+  DEFAULT_LOG_PATHS,
+  type InstanceRequest,
+  MAX_BODY_BYTES,
+  parseInstanceRequest,
+} from '#shared/provision/request.ts';
+import { bodyHash } from '#shared/provision/store.ts';
+import { encodeUserData, renderUserData, USER_DATA_MAX_BYTES } from '#shared/provision/user-data.ts';
 
 const limits = {
   instanceTypes: ['t4g.nano', 't4g.micro', 'm7g.large'],
   maxCount: 5,
   policyNames: ['standard', 'instances', 'audit'],
+  region: 'ap-southeast-2',
 };
 
 interface Answer {
@@ -83,7 +92,10 @@ const validBody = fc.record(
       { minLength: 1, maxLength: 5 },
     ),
     tags: fc.dictionary(tagKey, fc.string({ maxLength: 256 }), { maxKeys: 40 }),
-    logPaths: fc.array(logPath, { minLength: 1, maxLength: 32 }),
+    // Within what the instance's user data can hold (paths take about 6 KiB of its 16).
+    logPaths: fc
+      .array(logPath, { minLength: 1, maxLength: 32 })
+      .filter((paths) => Buffer.byteLength(paths.join('')) + 3 * paths.length <= 4096),
     backupFrequency: schedule,
     policy: fc.constantFrom(...limits.policyNames),
   },
@@ -189,7 +201,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
       apply: set('logPaths', [...Array.from({ length: i }, () => '/var/log/ok.log'), bad]),
     })),
   fc
-    .tuple(logPath, fc.constantFrom('"', "'", '`', '$', '\\', '\n', '\r'))
+    .tuple(logPath, fc.constantFrom('"', "'", '`', '$', '\\', '\n', '\r', '\0'))
     .map(([p, ch]) => ({ field: 'logPaths.0', status: 400, apply: set('logPaths', [`${p}${ch}`]) })),
   fc
     .oneof(
@@ -221,9 +233,106 @@ describe('POST /instances body (property)', () => {
       fc.property(validBody, contentType, fc.boolean(), (body, ct, base64) => {
         const res = answer(JSON.stringify(body), { contentType: ct, base64 });
         expect(res.status).toBe(202);
-        expect(res.value).toEqual({ count: 1, tags: {}, logPaths: [...DEFAULT_LOG_PATHS], ...body });
+        const { tags = {}, ...rest } = body;
+        expect(res.value).toEqual({
+          count: 1,
+          logPaths: [...DEFAULT_LOG_PATHS],
+          ...rest,
+          tags: Object.entries(tags)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, value]) => ({ key, value })),
+        });
       }),
     );
+  });
+
+  it('treats the same tags in any order as the same request, with the same body hash', () => {
+    const reordered = validBody.chain((body) =>
+      fc
+        .shuffledSubarray(Object.entries(body.tags ?? {}), { minLength: Object.keys(body.tags ?? {}).length })
+        .map((entries) => ({ body, again: { ...body, tags: Object.fromEntries(entries) } })),
+    );
+    fc.assert(
+      fc.property(reordered, ({ body, again }) => {
+        const first = answer(JSON.stringify(body));
+        const second = answer(JSON.stringify(again));
+        expect(second.value).toEqual(first.value);
+        expect(bodyHash(second.value as InstanceRequest)).toBe(bodyHash(first.value as InstanceRequest));
+      }),
+    );
+  });
+
+  it('accepts tag keys named after Object members and keeps them as plain tags', () => {
+    const member = fc.constantFrom('constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf');
+    fc.assert(
+      fc.property(validBody, fc.uniqueArray(member, { minLength: 1 }), (body, keys) => {
+        const tags = Object.fromEntries(keys.map((k) => [k, `${k}-value`]));
+        const res = answer(JSON.stringify({ ...body, tags }));
+        expect(res.status).toBe(202);
+        const pairs = (res.value as InstanceRequest).tags;
+        expect(pairs.map((t) => t.key)).toEqual([...keys].sort());
+        for (const t of pairs) expect(t.value).toBe(`${t.key}-value`);
+      }),
+    );
+  });
+
+  it('accepts only requests whose instances the worker can render user data for', () => {
+    // Ordinary paths; long paths, up to twice what user data can hold; ordinary ones with a NUL byte.
+    const paths = fc.oneof(
+      fc.array(logPath, { minLength: 1, maxLength: 32 }),
+      fc.array(
+        fc.integer({ min: 100, max: 480 }).map((n) => `/var/log/${'x'.repeat(n)}`),
+        { minLength: 1, maxLength: 32, size: 'max' },
+      ),
+      fc
+        .tuple(fc.array(logPath, { minLength: 1, maxLength: 31 }), fc.nat(), logPath)
+        .map(([list, at, bad]) => list.toSpliced(at % (list.length + 1), 0, `${bad}\0.log`)),
+    );
+    const body = fc.record({
+      name: fc.constant('web-1'),
+      instanceType: fc.constant('t4g.micro'),
+      backupFrequency: schedule,
+      logPaths: paths,
+    });
+    fc.assert(
+      fc.property(body, (b) => {
+        const res = answer(JSON.stringify(b));
+        if (res.status === 202) {
+          // The worker renders with the stage's real bucket and the request's id.
+          const userData = renderUserData({
+            ingestBucket: 'logvault-production-ingest-123456789012-ap-southeast-2',
+            region: limits.region,
+            logPaths: (res.value as InstanceRequest).logPaths,
+            backupFrequency: b.backupFrequency,
+            requestId: '3f2a9c1e-0b7d-4e6a-9c1f-2d3e4f5a6b7c',
+          });
+          // EC2's limit applies to what is launched: the compressed user data.
+          expect(encodeUserData(userData).length).toBeLessThanOrEqual(USER_DATA_MAX_BYTES);
+        } else {
+          expect(res.status).toBe(400);
+          expect(res.fields.some((f) => f === 'logPaths' || f.startsWith('logPaths.'))).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('refuses paths whose user data would exceed 16 KiB with a 400 naming logPaths and the limit', () => {
+    const res = answer(
+      JSON.stringify({
+        name: 'web-1',
+        instanceType: 't4g.micro',
+        backupFrequency: 'rate(1 hour)',
+        // Digests do not compress away, so these paths really take their length in the user data.
+        logPaths: Array.from(
+          { length: 32 },
+          (_, i) =>
+            `/var/log/${[0, 1, 2, 3, 4].map((j) => createHash('sha512').update(`${i}.${j}`).digest('base64url')).join('')}`,
+        ),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.fields).toEqual(['logPaths']);
+    expect(res.message).toContain(String(USER_DATA_MAX_BYTES));
   });
 
   it('refuses a valid body with one field broken with 400 or 422 naming that field', () => {

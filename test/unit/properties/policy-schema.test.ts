@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { addUtcDays } from '#shared/policy/dates.ts';
 import { PolicyConfigError } from '#shared/policy/errors.ts';
+import { computeExpiry } from '#shared/policy/expiry.ts';
 import { ruleFor } from '#shared/policy/format-issues.ts';
 import { parsePolicies } from '#shared/policy/load.ts';
 import { policyFileSchema } from '#shared/policy/schema.ts';
@@ -208,6 +210,68 @@ describe('policy schema (property)', () => {
         expect(error.issues.map((i) => i.path)).toContain(m.path);
         expect(error.message).toContain(`${m.path}: `);
       }),
+    );
+  });
+
+  it('gives every policy it accepts a real expiry and lock date for any archive time from 2000 to 2100', () => {
+    // Ordinary values, values near each limit, and the huge ones that once passed `check`.
+    const count = fc.oneof(
+      fc.integer({ min: 1, max: 5000 }),
+      fc.integer({ min: 1, max: 400_000 }),
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom(12_000, 36_500, 52_142, 365_000, 100_000_000, 9_007_199_254_740_991, 1e300),
+    );
+    const numbers = fc.record({
+      retention: fc.oneof(
+        count.map((days) => ({ days })),
+        fc.record({ dailyDays: count, weeklyWeeks: count, monthlyMonths: count }).map((gfs) => ({ gfs })),
+        fc.constant({ keepForever: true }),
+      ),
+      lockDays: fc.option(count, { nil: undefined }),
+      transitionDays: fc.option(count, { nil: undefined }),
+    });
+    const archiveTime = fc.date({
+      min: new Date('2000-01-01T00:00:00Z'),
+      max: new Date('2100-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(numbers, fc.array(archiveTime, { minLength: 1, maxLength: 5 }), (n, times) => {
+        const doc = {
+          version: 1,
+          defaultPolicy: 'p',
+          policies: [
+            {
+              name: 'p',
+              match: { sources: ['*'] },
+              retention: n.retention,
+              storage: {
+                class: 'STANDARD',
+                transitions: n.transitionDays ? [{ days: n.transitionDays, class: 'DEEP_ARCHIVE' }] : [],
+              },
+              codec: { name: 'zstd' },
+              acknowledgeEarlyDeletion: true,
+              ...(n.lockDays ? { objectLock: { mode: 'GOVERNANCE', days: n.lockDays } } : {}),
+            },
+          ],
+        };
+        let policy: ReturnType<typeof parsePolicies>['defaultPolicy'];
+        try {
+          policy = parsePolicies(doc).defaultPolicy;
+        } catch (error) {
+          expect(error).toBeInstanceOf(PolicyConfigError);
+          return;
+        }
+        for (const at of times) {
+          const expiry = computeExpiry(policy, at);
+          const dates = [expiry, policy.objectLock ? addUtcDays(at, policy.objectLock.days) : null];
+          for (const d of dates.filter((x): x is Date => x !== null)) {
+            expect(d.getTime()).toBeGreaterThan(at.getTime());
+            expect(d.toISOString()).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+          }
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 

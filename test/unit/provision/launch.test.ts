@@ -26,7 +26,7 @@ const record: RequestRecord = {
     instanceType: 't4g.micro',
     imageId: 'ami-0123456789abcdef0',
     count: 2,
-    tags: { team: 'web' },
+    tags: [{ key: 'team', value: 'web' }],
     logPaths: ['/var/log/messages'],
     backupFrequency: 'rate(15 minutes)',
   },
@@ -94,6 +94,24 @@ describe('provisionRequest', () => {
     expect(
       ddb.commandCalls(UpdateCommand)[1]?.args[0].input.ExpressionAttributeValues?.[':instanceIds'],
     ).toEqual(['i-1', 'i-2']);
+  });
+
+  it('launches a request queued before tags were stored as pairs with the tags it was given', async () => {
+    const queuedEarlier = {
+      ...record,
+      request: { ...record.request, tags: { team: 'web', owner: 'ops' } },
+    };
+    ddb.on(GetCommand).resolves({ Item: queuedEarlier });
+    ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-1' }] });
+
+    expect(await provisionRequest(requestId, deps(), claim)).toBe('running');
+    const tags = ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input.TagSpecifications?.[0]?.Tags;
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'web' },
+        { Key: 'owner', Value: 'ops' },
+      ]),
+    );
   });
 
   it('launches nothing when instances tagged with the request id exist already', async () => {

@@ -6,6 +6,7 @@ const limits = {
   instanceTypes: ['t4g.micro', 't4g.small'],
   maxCount: 3,
   policyNames: ['standard', 'instances'],
+  region: 'us-east-1',
 };
 const valid = { name: 'web-1', instanceType: 't4g.micro', backupFrequency: 'rate(15 minutes)' };
 const event = (body: unknown, contentType = 'application/json') => ({
@@ -33,7 +34,7 @@ function answer(e: ReturnType<typeof event>) {
 describe('parseInstanceRequest', () => {
   it('accepts a minimal body and fills the defaults', () => {
     const req = parseInstanceRequest(event(valid), limits);
-    expect(req).toMatchObject({ ...valid, count: 1, tags: {}, logPaths: [...DEFAULT_LOG_PATHS] });
+    expect(req).toMatchObject({ ...valid, count: 1, tags: [], logPaths: [...DEFAULT_LOG_PATHS] });
     expect(req.policy).toBeUndefined();
   });
 
@@ -53,7 +54,7 @@ describe('parseInstanceRequest', () => {
       body: Buffer.from(JSON.stringify(body)).toString('base64'),
       isBase64Encoded: true,
     };
-    expect(parseInstanceRequest(e, limits)).toEqual(body);
+    expect(parseInstanceRequest(e, limits)).toEqual({ ...body, tags: [{ key: 'team', value: 'web' }] });
   });
 
   it.each([

@@ -36,8 +36,13 @@ function checkText(name: string, text: string) {
 }
 
 describe('shellcheck', () => {
-  it('passes the shipper', () => {
-    expect(check(resolve(root, 'shared/provision/shipper.sh'))).toEqual({ status: 0, output: '' });
+  it('passes the launcher the user data installs', () => {
+    const launcher = heredoc(renderUserData(base), SHIPPER_PATH);
+    expect(launcher.startsWith('#!/bin/sh\n')).toBe(true);
+    const file = join(tmp, 'logvault-ship');
+    writeFileSync(file, launcher);
+    const res = spawnSync(shellcheck, ['--shell=sh', file], { encoding: 'utf8' });
+    expect({ status: res.status, output: `${res.stdout}${res.stderr}` }).toEqual({ status: 0, output: '' });
   });
 
   it.each(['rate(5 minutes)', 'cron(0/15 * ? * MON-FRI *)'])(

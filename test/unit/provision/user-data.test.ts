@@ -1,11 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHIPPER_SCRIPT } from '#shared/provision/shipper-script.ts';
+import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
 import {
+  encodeUserData,
   renderUserData,
+  SHIPPER_BUNDLE_PATH,
   SHIPPER_PATH,
   shellQuote,
   USER_DATA_MAX_BYTES,
@@ -81,8 +85,19 @@ describe('renderUserData', () => {
     expect(script).toContain('\nset -euo pipefail\n');
   });
 
-  it('installs the shipper byte for byte', () => {
-    expect(fileInHeredoc(renderUserData(base), SHIPPER_PATH)).toBe(SHIPPER_SCRIPT);
+  it('installs the shipper bundle byte for byte, and a launcher that runs it with Node.js', () => {
+    const script = renderUserData(base);
+    expect(fileInHeredoc(script, SHIPPER_BUNDLE_PATH)).toBe(`${SHIPPER_BUNDLE}\n`);
+    const launcher = fileInHeredoc(script, SHIPPER_PATH);
+    expect(launcher.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(launcher).toContain(`exec "$node" ${SHIPPER_BUNDLE_PATH} "$@"`);
+  });
+
+  it('is launched gzip-compressed, which cloud-init uncompresses to the script', () => {
+    const script = renderUserData(base);
+    const encoded = encodeUserData(script);
+    expect([...encoded.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    expect(gunzipSync(encoded).toString('utf8')).toBe(script);
   });
 
   it('writes every path as one single-quoted word', () => {
@@ -99,8 +114,8 @@ describe('renderUserData', () => {
         "'LOGVAULT_LOG_PATHS_FILE=/etc/logvault/log-paths' 'LOGVAULT_REQUEST_ID=8f14e45f-ceea-467f-a0e6-1b2c3d4e5f60' " +
         "'AWS_REGION=us-east-1' 'AWS_DEFAULT_REGION=us-east-1' >'/etc/logvault/shipper.env'",
     );
-    // The shipper's own comments name AWS_ENDPOINT_URL; what matters is that nothing sets it.
-    expect(script.replace(SHIPPER_SCRIPT, '')).not.toMatch(
+    // The shipper's own code names the IMDS endpoint variable; what matters is that nothing sets one.
+    expect(script.replace(SHIPPER_BUNDLE, '')).not.toMatch(
       /AWS_SECRET|AWS_ACCESS_KEY|AWS_SESSION_TOKEN|ENDPOINT/,
     );
   });
@@ -161,10 +176,52 @@ describe('renderUserData', () => {
     );
   });
 
-  it('refuses user data EC2 would reject as too large', () => {
-    const logPaths = Array.from({ length: 100 }, (_, i) => `/var/log/${'x'.repeat(80)}/${i}.log`);
-    expect(() => renderUserData({ ...base, logPaths })).toThrow(`over EC2's ${USER_DATA_MAX_BYTES}`);
-    expect(Buffer.byteLength(renderUserData(base))).toBeLessThan(USER_DATA_MAX_BYTES);
+  it('refuses user data EC2 would reject as too large, measured as EC2 gets it (compressed)', () => {
+    // Random names, which gzip cannot shrink: 100 of them are about 8 KiB more.
+    const logPaths = Array.from({ length: 100 }, () => `/var/log/${randomBytes(40).toString('hex')}/*.log`);
+    expect(() => renderUserData({ ...base, logPaths })).toThrow(
+      `bytes compressed, over EC2's ${USER_DATA_MAX_BYTES}`,
+    );
+    expect(encodeUserData(renderUserData(base)).length).toBeLessThan(USER_DATA_MAX_BYTES);
+    // The default paths leave room for more: a request's own globs are measured the same way.
+    const defaults = { ...base, logPaths: ['/var/log/messages', '/var/log/app/**/*.log'] };
+    expect(encodeUserData(renderUserData(defaults)).length).toBeLessThan(USER_DATA_MAX_BYTES - 2048);
+  });
+});
+
+describe('the launcher, /usr/local/bin/logvault-ship', () => {
+  const launcher = join(tmp, 'logvault-ship');
+  writeFileSync(launcher, fileInHeredoc(renderUserData(base), SHIPPER_PATH));
+  chmodSync(launcher, 0o755);
+
+  /** A directory of stand-in Node.js commands: each answers the version check as told. */
+  const nodes = (versions: Record<string, boolean>) => {
+    const dir = mkdtempSync(join(tmp, 'nodes-'));
+    for (const [name, recent] of Object.entries(versions)) {
+      writeFileSync(
+        join(dir, name),
+        `#!/bin/sh\n[ "$1" = -e ] && exit ${recent ? 0 : 1}\necho "${name} $*"\n`,
+      );
+      chmodSync(join(dir, name), 0o755);
+    }
+    return dir;
+  };
+  const launch = (dir: string, ...args: string[]) =>
+    spawnSync(launcher, args, { env: { PATH: dir }, encoding: 'utf8' });
+
+  it("prefers AL2023's newest versioned Node.js and runs the bundle with the run's arguments", () => {
+    const dir = nodes({ 'node-20': true, 'node-22': true, node: true });
+    expect(launch(dir, '--which-node').stdout).toBe(`${join(dir, 'node-22')}\n`);
+    expect(launch(dir, 'x').stdout).toBe(`node-22 ${SHIPPER_BUNDLE_PATH} x\n`);
+  });
+
+  it('passes over a Node.js older than 18, and says so when there is no other', () => {
+    expect(launch(nodes({ 'node-22': false, node: true }), 'x').stdout).toBe(
+      `node ${SHIPPER_BUNDLE_PATH} x\n`,
+    );
+    const none = launch(nodes({ node: false }), '--which-node');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('Node.js 18 or later is not installed');
   });
 });
 
@@ -176,7 +233,7 @@ function canRun(command: string, args: string[]): boolean {
 // /usr/local/bin are empty tmpfs mounts, with dnf and systemctl stubbed: the files it leaves there
 // are what an instance would get, and the host is untouched.
 describe.runIf(process.getuid?.() === 0 && canRun('unshare', ['-m', 'true']))('running the user data', () => {
-  const run = (opts: UserDataOptions, stubbed = ['systemctl', 'dnf', 'aws']) => {
+  const run = (opts: UserDataOptions, stubbed = ['systemctl', 'dnf', 'aws'], hideNode = false) => {
     const dir = mkdtempSync(join(tmp, 'run-'));
     const stubs = join(dir, 'stubs');
     const out = join(dir, 'out');
@@ -190,8 +247,11 @@ describe.runIf(process.getuid?.() === 0 && canRun('unshare', ['-m', 'true']))('r
       'set -euo pipefail',
       'mount -t tmpfs tmpfs /etc',
       'mount -t tmpfs tmpfs /usr/local/bin',
+      'mount -t tmpfs tmpfs /usr/local/lib',
+      // An image without Node.js: its node is replaced by a file that cannot run.
+      ...(hideNode ? ['touch "$1/no-node"', 'mount --bind "$1/no-node" "$(command -v node)"'] : []),
       'bash "$1/user-data" >"$1/stdout"',
-      'cp -a /etc/logvault /etc/systemd/system/logvault-ship.service /etc/systemd/system/logvault-ship.timer /usr/local/bin/logvault-ship "$1/out/"',
+      'cp -a /etc/logvault /etc/systemd/system/logvault-ship.service /etc/systemd/system/logvault-ship.timer /usr/local/bin/logvault-ship /usr/local/lib/logvault/ship.mjs "$1/out/"',
     ].join('\n');
     execFileSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', inside, 'bash', dir], {
       env: { PATH: `${stubs}:/usr/sbin:/usr/bin:/sbin:/bin` },
@@ -203,7 +263,8 @@ describe.runIf(process.getuid?.() === 0 && canRun('unshare', ['-m', 'true']))('r
 
   it('installs the shipper, its settings and units, and starts the timer, executing no path', () => {
     const { out, read, calls } = run(base);
-    expect(read('logvault-ship')).toBe(SHIPPER_SCRIPT);
+    expect(read('ship.mjs')).toBe(`${SHIPPER_BUNDLE}\n`);
+    expect(read('logvault-ship')).toContain(SHIPPER_BUNDLE_PATH);
     expect(statSync(join(out, 'logvault-ship')).mode & 0o777).toBe(0o755);
     expect(read('logvault/log-paths')).toBe(`${trickyPaths.join('\n')}\n`);
     expect(read('logvault/shipper.env')).toBe(
@@ -218,9 +279,16 @@ describe.runIf(process.getuid?.() === 0 && canRun('unshare', ['-m', 'true']))('r
     );
     expect(read('logvault-ship.timer')).toContain('\nOnUnitActiveSec=5min\n');
     expect(read('logvault-ship.service')).toContain('\nExecStart=/usr/local/bin/logvault-ship\n');
-    // aws is on PATH (stubbed), so dnf is not needed.
+    // aws is on PATH (stubbed) and so is a Node.js ≥ 18 (this machine's), so dnf is not needed.
     expect(calls).toBe('systemctl daemon-reload\nsystemctl enable --now logvault-ship.timer\n');
     expect(existsSync(canary)).toBe(false);
+  });
+
+  it("installs Node.js from AL2023's packages when the image has none", () => {
+    const { calls } = run(base, ['systemctl', 'dnf', 'aws'], true);
+    expect(calls).toBe(
+      'dnf install -y nodejs22\nsystemctl daemon-reload\nsystemctl enable --now logvault-ship.timer\n',
+    );
   });
 
   it('installs the AWS CLI when the image lacks it', () => {
