@@ -70,9 +70,7 @@ describe('formatRatio', () => {
 
 describe('progressLine', () => {
   it('shows files only when the bytes are not known', () => {
-    expect(progressLine({ label: 'verifying', done: 2, total: 5, elapsedMs: 1000 })).toBe(
-      'verifying 2/5',
-    );
+    expect(progressLine({ label: 'verifying', done: 2, total: 5, elapsedMs: 1000 })).toBe('verifying 2/5');
   });
 
   it('shows bytes of the total and the rate', () => {
