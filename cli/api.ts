@@ -1,6 +1,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { flagForField, plainIssue } from './api-fields.ts';
 import { CliError } from './output.ts';
 import type { Target } from './target.ts';
 
@@ -80,12 +81,16 @@ export async function callApi(
   return { status: res.status, body: parsed };
 }
 
-/** Turns an error answer into one CLI line: the API's message, field by field. */
-export function apiError(answer: ApiAnswer): CliError {
+/**
+ * Turns an error answer into one CLI line: the API's message, field by field, each field named by
+ * the flag that set it (`--every`, not `backupFrequency`) and each rule in words. 4xx is bad usage.
+ */
+export function apiError(answer: ApiAnswer, sent?: Record<string, unknown>): CliError {
   const errors = (answer.body.errors as { field: string; message: string }[] | undefined) ?? [];
   const detail = errors.length
-    ? errors.map((e) => `${e.field}: ${e.message}`).join('; ')
-    : answer.body.message;
-  const id = answer.body.requestId ? ` (request ${String(answer.body.requestId)})` : '';
-  return new CliError(`API answered ${answer.status}: ${String(detail)}${id}`, answer.status < 500 ? 2 : 1);
+    ? errors.map((e) => `${flagForField(e.field, sent)}: ${plainIssue(e.message)}`).join('; ')
+    : String(answer.body.message ?? 'no details');
+  const id = answer.body.requestId ? ` (API request id ${String(answer.body.requestId)})` : '';
+  const what = answer.status < 500 ? 'refused the request' : `failed (HTTP ${answer.status})`;
+  return new CliError(`the API ${what}: ${detail}${id}`, answer.status < 500 ? 2 : 1);
 }

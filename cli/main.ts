@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { registerDev } from './commands/dev.ts';
 import { registerHold } from './commands/hold.ts';
 import { registerInvoke } from './commands/invoke.ts';
@@ -10,15 +10,23 @@ import { registerRestore } from './commands/restore.ts';
 import { registerShip } from './commands/ship.ts';
 import { registerSweep } from './commands/sweep.ts';
 import { registerVerify } from './commands/verify.ts';
-import { CliError } from './output.ts';
+import { endQuietlyWhenStdoutCloses, fail } from './failure.ts';
+import { attachHelp, LogvaultCommand } from './help.ts';
+import { projectPath } from './target.ts';
 
-const program = new Command('logvault')
+const { version } = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string };
+
+endQuietlyWhenStdoutCloses();
+
+// Settings made before the commands are added are inherited by every one of them.
+const program = new LogvaultCommand('logvault')
   .description(
     'Serverless log backup for AWS: ship, archive (zstd + AWS Encryption SDK), restore with proof.',
   )
+  .version(version, '-V, --version', 'print the version of logvault')
   .option('--stage <name>', 'talk to the deployed stack logvault-<name> instead of the local pipeline')
   .option('--region <region>', 'AWS region of the deployed stage')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage and examples)')
   .exitOverride();
 
 for (const register of [
@@ -37,15 +45,10 @@ for (const register of [
 ]) {
   register(program);
 }
+attachHelp(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (error instanceof CliError) {
-    process.stderr.write(`logvault: ${error.message}\n`);
-    process.exit(error.exitCode);
-  }
-  process.stderr.write(`logvault: ${(error as Error).message ?? String(error)}\n`);
-  process.exit(1);
+  fail(error, process.argv.slice(2));
 }

@@ -24,13 +24,53 @@ interface DevState extends Target {
   readonly pid: number;
 }
 
+/** What the state file holds: a running pipeline's state, or a claim while it starts. */
+type DevClaim = Partial<DevState> & { readonly pid: number };
+
+function readDevState(): DevClaim | undefined {
+  try {
+    return JSON.parse(readFileSync(devStateFile, 'utf8')) as DevClaim;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Claims the state file for this process before `logvault dev` starts anything, so that a second
+ * one in the same checkout is refused instead of silently taking the file over (and removing it
+ * when it stops, while the first still runs). A claim whose process is gone is taken over.
+ */
+export function claimDevState(): void {
+  mkdirSync(devStateDir, { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(devStateFile, `${JSON.stringify({ pid: process.pid })}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const other = readDevState();
+    if (other && other.pid !== process.pid && isRunning(other.pid)) {
+      const where = other.endpoint ? `aws=${other.endpoint} api=${other.apiUrl ?? '-'}` : 'still starting';
+      throw new CliError(
+        `logvault dev is already running for this checkout (pid ${other.pid}, ${where}): ` +
+          'use that pipeline, stop it first, or set LOGVAULT_STATE_DIR to run a second one',
+      );
+    }
+    rmSync(devStateFile, { force: true });
+  }
+  throw new CliError(`cannot claim ${devStateFile}: another logvault dev keeps taking it`);
+}
+
 export function writeDevState(state: DevState, file = devStateFile): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** Removes the state file, unless another process has claimed it since. */
 export function clearDevState(): void {
-  rmSync(devStateFile, { force: true });
+  const state = readDevState();
+  if (!state || state.pid === process.pid) rmSync(devStateFile, { force: true });
 }
 
 /** True while a process with this pid exists. */
@@ -38,8 +78,8 @@ export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -54,12 +94,16 @@ export async function resolveTarget(opts: { stage?: string; region?: string }): 
         "no local pipeline is running: start one with 'logvault dev', or pass --stage NAME for a deployed stage",
       );
     }
-    const state = JSON.parse(readFileSync(devStateFile, 'utf8')) as DevState;
-    if (!isRunning(state.pid)) {
+    const claim = readDevState();
+    if (!claim || !isRunning(claim.pid)) {
       throw new CliError(
-        `the local pipeline (pid ${state.pid}) is no longer running: start it with 'logvault dev'`,
+        `the local pipeline (pid ${claim?.pid ?? '?'}) is no longer running: start it with 'logvault dev'`,
       );
     }
+    if (!claim.endpoint) {
+      throw new CliError(`the local pipeline (pid ${claim.pid}) is still starting: wait for its ready line`);
+    }
+    const state = claim as DevState;
     useEmulator(state.endpoint, state.region);
     return {
       kind: 'local',

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { activeResources, type LocalStack, provisionStack } from './stack.ts';
+import { stackExistsIn } from './stack-lookup.ts';
 import { type CfnTemplate, makeResolver, type Physical, type Pseudo } from './template.ts';
 
 interface SavedStack {
@@ -25,7 +26,8 @@ async function stillThere(saved: SavedStack, template: CfnTemplate): Promise<boo
 /**
  * Creates the stack, or adopts the one a previous run created in the same running emulator.
  * A restarted `logvault dev` must find the queues, keys and buckets that hold its pending work:
- * a second KMS key would leave the first run's archives unreadable to the new one.
+ * a second KMS key would leave the first run's archives unreadable to the new one. When the file
+ * is gone (or names another emulator) but the stack is there, it is found by its names and tags.
  */
 export async function adoptOrProvisionStack(
   template: CfnTemplate,
@@ -53,7 +55,8 @@ export async function adoptOrProvisionStack(
       return { physical, active: await activeResources(template, resolve), resolve };
     }
   }
-  const stack = await provisionStack(template, pseudo);
+  const adopt = await stackExistsIn(new SQSClient({}), pseudo.stackName);
+  const stack = await provisionStack(template, pseudo, { adopt });
   const saved: SavedStack = { endpoint, stackName: pseudo.stackName, physical: [...stack.physical] };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`);

@@ -30,6 +30,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { toEncryptionRules, toLifecycleRules, toNotificationConfiguration } from './s3-properties.ts';
+import { findExisting, keyTags } from './stack-lookup.ts';
 import { type CfnTemplate, makeResolver, type Physical, type Pseudo } from './template.ts';
 
 /** Resources of these types exist in the local cloud; every other type is represented by its name only. */
@@ -135,11 +136,6 @@ export function withoutTlsOnly(doc: PolicyDocument): PolicyDocument {
   return { ...doc, Statement: doc.Statement.filter((s) => !s.Condition?.Bool?.['aws:SecureTransport']) };
 }
 
-/**
- * Creates the template's buckets, queues, keys and tables in the emulator, with the same
- * properties the deployed stack gets, including what moto's own CloudFormation drops
- * (bucket notifications, policies, versioning, lifecycle and public access blocks).
- */
 /** Logical ids of the resources whose condition, if any, holds. */
 export async function activeResources(
   template: CfnTemplate,
@@ -151,7 +147,20 @@ export async function activeResources(
   return active;
 }
 
-export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Promise<LocalStack> {
+/**
+ * Creates the template's buckets, queues, keys and tables in the emulator, with the same
+ * properties the deployed stack gets, including what moto's own CloudFormation drops
+ * (bucket notifications, policies, versioning, lifecycle and public access blocks).
+ *
+ * With `adopt`, each resource that already exists there under the template's name (a key: under
+ * its alias or tags) is taken as it is, and only the missing ones are created: a stack whose
+ * state file is gone is picked up rather than refused.
+ */
+export async function provisionStack(
+  template: CfnTemplate,
+  pseudo: Pseudo,
+  opts: { adopt?: boolean } = {},
+): Promise<LocalStack> {
   const s3 = new S3Client({ forcePathStyle: true });
   const sqs = new SQSClient({});
   const kms = new KMSClient({});
@@ -185,10 +194,19 @@ export async function provisionStack(template: CfnTemplate, pseudo: Pseudo): Pro
     if (resource.Condition && !(await resolve.condition(resource.Condition))) return { ref: id, attrs: {} };
     for (const dep of [resource.DependsOn ?? []].flat()) if (!SKIPPED.has(dep)) await physical(dep);
     const p = await props(id);
+    if (opts.adopt) {
+      const clients = { s3, sqs, kms, ddb, iam };
+      const existing = await findExisting(clients, { template, pseudo, resolve }, id, resource.Type, p);
+      if (existing) return existing;
+    }
     switch (resource.Type) {
       case 'AWS::KMS::Key': {
         const key = await kms.send(
-          new CreateKeyCommand({ Description: p.Description as string, Policy: JSON.stringify(p.KeyPolicy) }),
+          new CreateKeyCommand({
+            Description: p.Description as string,
+            Policy: JSON.stringify(p.KeyPolicy),
+            Tags: keyTags(pseudo.stackName, id),
+          }),
         );
         const keyId = key.KeyMetadata?.KeyId ?? '';
         if (p.EnableKeyRotation) await kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { humanBytes, printTable } from '#cli/output.ts';
+import { formatRatio, humanBytes, printTable } from '#cli/output.ts';
 import { startLocalCloud } from '#local/cloud.ts';
 import { pollUntil } from '#local/poll.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
@@ -67,7 +67,7 @@ try {
       m.sourceKey?.slice(source.length + 1) ?? '?',
       humanBytes(m.sourceSize),
       humanBytes(e.archivedSize),
-      `${(m.sourceSize / e.archivedSize).toFixed(1)}x`,
+      formatRatio(m.sourceSize, e.archivedSize),
       m.codec,
       e.storageClass,
       m.expires.slice(0, 10),

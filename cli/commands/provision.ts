@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { instanceTypesHelp } from '../allow-list.ts';
 import { apiError, callApi } from '../api.ts';
-import { CliError, printJson, printTable } from '../output.ts';
-import { resolveTarget } from '../target.ts';
+import { CliError, printJson, printTable, usageError } from '../output.ts';
+import { resolveTarget, type Target } from '../target.ts';
 
 interface ProvisionOpts {
   name: string;
@@ -20,16 +21,62 @@ interface ProvisionOpts {
   json?: boolean;
 }
 
+type RequestState = Record<string, unknown>;
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function parseTags(pairs: string[] = []): Record<string, string> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq < 1) throw new CliError(`--tag: expected KEY=VALUE, got ${JSON.stringify(pair)}`, 2);
+      if (eq < 1) throw usageError(`--tag ${JSON.stringify(pair)}: expected KEY=VALUE`);
       return [pair.slice(0, eq), pair.slice(eq + 1)];
     }),
   );
+}
+
+/** A whole number of at least `min` from a flag, or a usage error naming the flag. */
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw usageError(`${flag} ${JSON.stringify(value)}: must be a whole number of at least ${min}`);
+  return n;
+}
+
+/** The command that shows a request's progress, for the stage the user is talking to. */
+function followCommand(program: Command, requestId: string): string {
+  const { stage } = program.opts<{ stage?: string }>();
+  return `logvault${stage ? ` --stage ${stage}` : ''} instances --request ${requestId}`;
+}
+
+async function waitForRequest(target: Target, first: RequestState, timeoutSeconds: number) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let state = first;
+  while (state.status !== 'running' && state.status !== 'failed') {
+    if (Date.now() > deadline)
+      throw new CliError(
+        `request ${String(first.requestId)} still ${String(state.status)} after ${timeoutSeconds}s`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+    const answer = await callApi(target, 'GET', `/instances/requests/${String(first.requestId)}`);
+    if (answer.status !== 200) throw apiError(answer);
+    state = answer.body;
+  }
+  return state;
+}
+
+/** One line for a request's state; a failed request is a failure (exit 1). */
+function reportState(program: Command, state: RequestState, json?: boolean): void {
+  const id = String(state.requestId);
+  if (json) printJson(state);
+  else if (state.status === 'failed') process.stdout.write(`request ${id} failed: ${String(state.reason)}\n`);
+  else if (state.status === 'running')
+    process.stdout.write(`running: ${(state.instanceIds as string[]).join(', ')} (request ${id})\n`);
+  else
+    process.stdout.write(
+      `request ${id} ${String(state.status)}; follow it with: ${followCommand(program, id)}\n`,
+    );
+  if (state.status === 'failed') throw new CliError(`request ${id} failed`);
 }
 
 export function registerProvision(program: Command): void {
@@ -37,9 +84,9 @@ export function registerProvision(program: Command): void {
     .command('provision')
     .description('launch EC2 instances that back up their logs to logvault on a schedule')
     .requiredOption('--name <name>', 'instance name (also its logvault:source tag)')
-    .requiredOption('--type <instanceType>', 'instance type, from the stage allow-list')
+    .requiredOption('--type <instanceType>', `instance type: ${instanceTypesHelp()}`)
     .requiredOption('--every <schedule>', "backup schedule: 'rate(15 minutes)' or 'cron(0 3 * * ? *)'")
-    .option('--count <n>', 'how many instances')
+    .option('--count <n>', 'how many instances (default 1; the stage sets the most per request)')
     .option('--policy <name>', 'archive policy from policies.json')
     .option('--image <amiId>', 'AMI (default: latest Amazon Linux 2023 arm64)')
     .option('--subnet <subnetId>', 'subnet to launch into')
@@ -49,11 +96,11 @@ export function registerProvision(program: Command): void {
     .option('--idempotency-key <key>', 'retrying with the same key launches nothing more')
     .option('--wait', 'wait until the instances are running (or the request failed)')
     .option('--timeout <seconds>', 'how long --wait waits', '300')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'print the request state as JSON')
     .action(async (opts: ProvisionOpts) => {
-      const count = opts.count === undefined ? undefined : Number(opts.count);
-      if (count !== undefined && !Number.isInteger(count))
-        throw new CliError('--count: not a whole number', 2);
+      const count = opts.count === undefined ? undefined : wholeNumber(opts.count, '--count', 1);
+      const timeout = wholeNumber(opts.timeout, '--timeout', 1);
+      const tags = opts.tag ? parseTags(opts.tag) : undefined;
       const target = await resolveTarget(program.opts());
       const body = {
         name: opts.name,
@@ -65,46 +112,41 @@ export function registerProvision(program: Command): void {
         ...(opts.subnet ? { subnetId: opts.subnet } : {}),
         ...(opts.securityGroup ? { securityGroupIds: opts.securityGroup } : {}),
         ...(opts.logPath ? { logPaths: opts.logPath } : {}),
-        ...(opts.tag ? { tags: parseTags(opts.tag) } : {}),
+        ...(tags ? { tags } : {}),
       };
       const headers = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : undefined;
       const accepted = await callApi(target, 'POST', '/instances', { body, ...(headers ? { headers } : {}) });
-      if (accepted.status !== 202) throw apiError(accepted);
-      let state = accepted.body;
-      if (opts.wait) {
-        const deadline = Date.now() + Number(opts.timeout) * 1000;
-        while (state.status !== 'running' && state.status !== 'failed') {
-          if (Date.now() > deadline)
-            throw new CliError(`request ${String(accepted.body.requestId)} still ${String(state.status)}`);
-          await new Promise((r) => setTimeout(r, 1000));
-          const answer = await callApi(target, 'GET', String(accepted.body.statusUrl));
-          if (answer.status !== 200) throw apiError(answer);
-          state = answer.body;
-        }
-      }
-      if (opts.json) printJson(state);
-      else if (state.status === 'failed')
-        process.stdout.write(`request ${String(state.requestId)} failed: ${String(state.reason)}\n`);
-      else if (state.status === 'running')
-        process.stdout.write(
-          `running: ${(state.instanceIds as string[]).join(', ')} (request ${String(state.requestId)})\n`,
-        );
-      else
-        process.stdout.write(
-          `request ${String(state.requestId)} ${String(state.status)}; follow it at ${String(state.statusUrl)}\n`,
-        );
-      if (state.status === 'failed') process.exitCode = 1;
+      if (accepted.status !== 202) throw apiError(accepted, body);
+      const state = opts.wait ? await waitForRequest(target, accepted.body, timeout) : accepted.body;
+      reportState(program, state, opts.json);
     });
+}
+
+interface InstancesOpts {
+  source?: string;
+  request?: string;
+  json?: boolean;
 }
 
 export function registerInstances(program: Command): void {
   program
     .command('instances')
-    .description('list the instances logvault launched')
-    .option('--source <name>', 'only instances of this source')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { source?: string; json?: boolean }) => {
+    .description('list the instances logvault launched, or follow one provisioning request')
+    .option('-s, --source <name>', 'only instances of this source')
+    .option('--request <id>', 'the state of one provisioning request (as `provision` printed it)')
+    .option('--json', 'print the instances (or the request state) as JSON')
+    .action(async (opts: InstancesOpts) => {
+      if (opts.request && opts.source) throw usageError('give --request or --source, not both');
       const target = await resolveTarget(program.opts());
+      if (opts.request) {
+        const answer = await callApi(
+          target,
+          'GET',
+          `/instances/requests/${encodeURIComponent(opts.request)}`,
+        );
+        if (answer.status !== 200) throw apiError(answer);
+        return reportState(program, answer.body, opts.json);
+      }
       const query = opts.source ? `?source=${encodeURIComponent(opts.source)}` : '';
       const answer = await callApi(target, 'GET', `/instances${query}`);
       if (answer.status !== 200) throw apiError(answer);

@@ -9,53 +9,23 @@ import { escapeGlob, type ScanPattern, withRotations } from '#shared/ship/paths.
 import { shipOnce } from '#shared/ship/run.ts';
 import { defaultStateDir } from '#shared/ship/state.ts';
 import { describeRun } from '#shared/ship/summary.ts';
-import { CliError, humanBytes, printJson } from '../output.ts';
+import { describeFsError } from '../fs-errors.ts';
+import { CliError, printJson, progress, usageError } from '../output.ts';
+import { checkSourceName } from '../source-name.ts';
 import { output, resolveTarget } from '../target.ts';
-
-const SOURCE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A directory is walked whole; a file is looked for with its rotated copies (FILE-*, FILE.*). */
 async function patternsFor(paths: string[]): Promise<ScanPattern[]> {
   const patterns: ScanPattern[] = [];
   for (const p of paths) {
     const abs = resolve(p);
-    const info = await stat(abs).catch((error: NodeJS.ErrnoException) => {
-      throw new CliError(
-        `cannot read ${p}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.code}`,
-        2,
-      );
+    const info = await stat(abs).catch((error: unknown) => {
+      throw usageError(`cannot ship: ${describeFsError(error, p)}`);
     });
     if (info.isDirectory()) patterns.push({ tree: abs });
     else patterns.push(...withRotations(escapeGlob(abs)));
   }
   return patterns;
-}
-
-/** Bytes read so far and the rate, on stderr, when it is a terminal. */
-function byteProgress(): { add(bytes: number): void; done(): void } {
-  const tty = process.stderr.isTTY;
-  const started = Date.now();
-  let total = 0;
-  let shown = 0;
-  const show = () => {
-    const rate = total / Math.max((Date.now() - started) / 1000, 0.001);
-    process.stderr.write(`\rshipping ${humanBytes(total)}, ${humanBytes(Math.round(rate))}/s\x1b[K`);
-  };
-  return {
-    add(bytes) {
-      total += bytes;
-      if (tty && Date.now() - shown > 100) {
-        shown = Date.now();
-        show();
-      }
-    },
-    done() {
-      if (tty && total > 0) {
-        show();
-        process.stderr.write('\n');
-      }
-    },
-  };
 }
 
 export function registerShip(program: Command): void {
@@ -65,35 +35,33 @@ export function registerShip(program: Command): void {
       'send what is new in local logs to the ingest bucket as <source>: each byte once, across rotations (README "Shipping")',
     )
     .argument('<paths...>', 'log files (with their rotated copies FILE-* and FILE.*) or directories (walked)')
-    .requiredOption('-s, --source <name>', 'source name: an instance id or an application name')
+    .requiredOption(
+      '-s, --source <name>',
+      "source name: an instance id or an application name (letters, digits, '.', '_', '-'; starts with a letter or digit)",
+    )
     .option(
       '--state <dir>',
       'what was shipped is kept here (default: $XDG_STATE_HOME/logvault/ship/<source>)',
     )
     .option('--backfill', 'on the first run for this state, also send logs that were already rotated')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'print {bucket, source, stateDir, batch, files, ...} on stdout')
     .action(
       async (
         paths: string[],
         opts: { source: string; state?: string; backfill?: boolean; json?: boolean },
       ) => {
-        if (!SOURCE.test(opts.source)) {
-          throw new CliError(
-            `--source: ${JSON.stringify(opts.source)} must be 1-128 letters, digits, '.', '_' or '-'`,
-            2,
-          );
-        }
-        const target = await resolveTarget(program.opts());
+        const source = checkSourceName(opts.source);
         const patterns = await patternsFor(paths);
+        const target = await resolveTarget(program.opts());
         const s3 = createS3();
         const bucket = output(target, 'IngestBucketName');
-        const stateDir = opts.state ? resolve(opts.state) : defaultStateDir(opts.source);
-        const bar = byteProgress();
+        const stateDir = opts.state ? resolve(opts.state) : defaultStateDir(source);
+        const bar = progress(undefined, 'shipping', { bytes: true });
         const result = await shipOnce(
           {
             stateDir,
-            source: opts.source,
-            prefix: opts.source,
+            source,
+            prefix: source,
             host: hostname(),
             patterns,
             backfill: opts.backfill ?? false,
@@ -103,7 +71,7 @@ export function registerShip(program: Command): void {
               putVerified(s3, bucket, key, body).catch((error: Error) => {
                 throw new UploadFailedError(`upload of s3://${bucket}/${key} failed: ${error.message}`);
               }),
-            onRead: bar.add,
+            onRead: (n) => bar.bytes(n),
           },
         ).catch((error: Error) => {
           if (error instanceof ShipLockedError) throw new CliError(error.message, 75);
@@ -114,8 +82,7 @@ export function registerShip(program: Command): void {
         });
         bar.done();
         for (const problem of result.problems) process.stderr.write(`logvault: ${problem}\n`);
-        if (opts.json)
-          printJson({ bucket, source: opts.source, stateDir, ...result, batch: result.batch ?? null });
+        if (opts.json) printJson({ bucket, source, stateDir, ...result, batch: result.batch ?? null });
         else process.stdout.write(`${describeRun(result, `s3://${bucket}/`)}\n`);
       },
     );

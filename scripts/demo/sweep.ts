@@ -1,4 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { humanBytes } from '#cli/output.ts';
 import type { LocalCloud } from '#local/cloud.ts';
 import { listArchives } from '#shared/archive/list.ts';
 import { setLegalHold } from '#shared/sweep/legal-hold.ts';
@@ -47,21 +48,23 @@ export async function sweepDemo(
 
   const now = new Date(Date.now() + 40 * DAY);
   const dry = await runSweep({ s3, bucket, now, dryRun: true });
-  say(`sweep: dry run at ${now.toISOString().slice(0, 10)} would delete ${dry.deletedKeys.length}:`);
-  for (const k of dry.deletedKeys) say(`  would delete ${k}`);
+  say(
+    `sweep: dry run at ${now.toISOString().slice(0, 10)} would delete ${dry.wouldDelete}, freeing ${humanBytes(dry.bytesWouldFree)}:`,
+  );
+  for (const k of dry.wouldDeleteKeys) say(`  would delete ${k}`);
 
   const real = await runSweep({ s3, bucket, now });
   for (const k of real.deletedKeys) say(`  deleted ${k}`);
   for (const k of real.keptKeys) say(`  kept (${k.reason}) ${k.archiveKey}`);
   say(
     `sweep: scanned ${real.scanned}, expired ${real.expired}, deleted ${real.deleted}, ` +
-      `held ${real.skipped.held}, locked ${real.skipped.locked}, failed ${real.failed}, freed ${real.bytesFreed} B`,
+      `held ${real.skipped.held}, locked ${real.skipped.locked}, failed ${real.failed}, freed ${humanBytes(real.bytesFreed)}`,
   );
   const left = new Set(await archiveKeysOf(s3, bucket));
   return {
     now: now.toISOString(),
     held,
-    wouldDelete: dry.deletedKeys,
+    wouldDelete: dry.wouldDeleteKeys,
     deleted: real.deletedKeys,
     kept: real.keptKeys,
     demoArchivesLeft: ours.filter((k) => left.has(k)),

@@ -22,6 +22,17 @@ function matchingGlob(policy: Policy, target: PolicyTarget): string | undefined 
 }
 
 /**
+ * Why the default policy applies. It is chosen because nothing else matched, whether or not its
+ * own globs match; the reason says which, so that `"*"` in the default is not reported as no match.
+ */
+function defaultReason(policy: Policy, target: PolicyTarget): string {
+  const glob = matchingGlob(policy, target);
+  return glob === undefined
+    ? `no policy matched, the default's own globs included; default policy "${policy.name}" applies to every unmatched source`
+    : `no other policy matched; default policy "${policy.name}" matches with source glob "${glob}"`;
+}
+
+/**
  * Chooses the policy for a source: the highest-priority non-default policy that matches it, or the
  * default policy when none does. Validation refuses same-priority overlaps, so the winner never
  * depends on file order (file order still breaks ties, for determinism, should one slip through).
@@ -34,12 +45,7 @@ export function resolvePolicy(set: PolicySet, target: PolicyTarget): PolicyResol
     const glob = matchingGlob(policy, target);
     if (glob !== undefined) best = { policy, glob };
   }
-  if (!best) {
-    return {
-      policy: set.defaultPolicy,
-      reason: `no policy matched; default policy "${set.defaultPolicy.name}" applies`,
-    };
-  }
+  if (!best) return { policy: set.defaultPolicy, reason: defaultReason(set.defaultPolicy, target) };
   const { policy, glob } = best;
   const tags = Object.entries(policy.match.tags ?? {}).map(([k, v]) => `${k}=${v}`);
   const tagPart = tags.length > 0 ? ` and tags ${tags.join(', ')}` : '';

@@ -16,14 +16,22 @@ export interface SweepReport {
   days: string[];
   scanned: number;
   expired: number;
+  /** Real run: archives deleted. Always 0 in a dry run, which deletes nothing. */
   deleted: number;
   skipped: { held: number; locked: number; notExpired: number };
   failed: number;
+  /** Real run: bytes the deleted archives held. Always 0 in a dry run. */
   bytesFreed: number;
+  /** Dry run: archives the same run would delete for real (0 in a real run). */
+  wouldDelete: number;
+  /** Dry run: bytes those archives hold (0 in a real run). */
+  bytesWouldFree: number;
   /** Index entries whose archive was already gone, removed. */
   staleIndexEntries: number;
-  /** Dry run: the archives that would be deleted. Real run: the archives deleted. */
+  /** Real run: the archives deleted (empty in a dry run). */
   deletedKeys: string[];
+  /** Dry run: the archives that would be deleted (empty in a real run). */
+  wouldDeleteKeys: string[];
   keptKeys: { archiveKey: string; reason: 'held' | 'locked' }[];
   failures: DeleteFailure[];
 }
@@ -42,8 +50,11 @@ export function emptyReport(runId: string, now: Date, dryRun: boolean): SweepRep
     skipped: { held: 0, locked: 0, notExpired: 0 },
     failed: 0,
     bytesFreed: 0,
+    wouldDelete: 0,
+    bytesWouldFree: 0,
     staleIndexEntries: 0,
     deletedKeys: [],
+    wouldDeleteKeys: [],
     keptKeys: [],
     failures: [],
   };
@@ -55,6 +66,7 @@ export async function storeReport(s3: S3Client, bucket: string, report: SweepRep
   const body = {
     ...report,
     deletedKeys: report.deletedKeys.slice(0, MAX_LISTED),
+    wouldDeleteKeys: report.wouldDeleteKeys.slice(0, MAX_LISTED),
     keptKeys: report.keptKeys.slice(0, MAX_LISTED),
     failures: report.failures.slice(0, MAX_LISTED),
   };

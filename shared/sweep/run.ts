@@ -105,7 +105,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       }
     }
     if (dryRun) {
-      report.deletedKeys.push(...archives.map((a) => a.Key));
+      for (const a of archives) {
+        report.wouldDelete += 1;
+        report.bytesWouldFree += byArchive.get(a.Key)?.size ?? 0;
+        report.wouldDeleteKeys.push(a.Key);
+      }
       return;
     }
     const gone = await deleteVersions(s3, bucket, archives);

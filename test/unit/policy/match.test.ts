@@ -51,7 +51,21 @@ describe('resolvePolicy', () => {
     const { policy: chosen, reason } = resolvePolicy(set, { source: 'svc-12' });
 
     expect(chosen).toBe(set.defaultPolicy);
-    expect(reason).toBe('no policy matched; default policy "standard" applies');
+    expect(reason).toBe('no other policy matched; default policy "standard" matches with source glob "*"');
+  });
+
+  it('says so when the default applies although its own globs do not match', () => {
+    const narrowDefault = accepted({
+      version: 1,
+      defaultPolicy: 'fallback',
+      policies: [policy('fallback', { match: { sources: ['nothing-*'] } }), policy('instances')],
+    });
+
+    expect(resolvePolicy(narrowDefault, { source: 'web' })).toMatchObject({
+      policy: { name: 'fallback' },
+      reason:
+        'no policy matched, the default\'s own globs included; default policy "fallback" applies to every unmatched source',
+    });
   });
 
   it('uses the default only as the fallback, never by its own match or priority', () => {
