@@ -1,4 +1,5 @@
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjectsV2 } from '../clients/s3-list.ts';
 import { ARCHIVE_PREFIX, parseArchiveKey, sourceRange } from './layout.ts';
 import { type ArchiveMetadata, fromS3Metadata } from './metadata.ts';
 
@@ -29,14 +30,12 @@ export async function* listArchives(
     : { prefix: ARCHIVE_PREFIX };
   let token: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: range.prefix,
-        ContinuationToken: token,
-        ...(!token && 'startAfter' in range && range.startAfter ? { StartAfter: range.startAfter } : {}),
-      }),
-    );
+    const page = await listObjectsV2(s3, {
+      Bucket: bucket,
+      Prefix: range.prefix,
+      ContinuationToken: token,
+      ...(!token && 'startAfter' in range && range.startAfter ? { StartAfter: range.startAfter } : {}),
+    });
     for (const o of page.Contents ?? []) {
       const parsed = parseArchiveKey(o.Key ?? '');
       if (!parsed) continue;

@@ -5,7 +5,6 @@ import { KMS } from '@aws-sdk/client-kms';
 import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -16,6 +15,7 @@ import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
 import { fromS3Metadata } from '#shared/archive/metadata.ts';
 import { decodeArchive } from '#shared/archive/open-archive.ts';
+import { listObjectVersions } from '#shared/clients/s3-list.ts';
 import { queueDepth } from './archive.ts';
 import type { FaultProxy } from './fault-proxy.ts';
 
@@ -214,7 +214,7 @@ export async function assess(
 
 /** Ingest-bucket versions left behind (a source deleted by version leaves none). */
 export async function ingestVersions(c: DirectClients, bucket: string, prefix: string): Promise<number> {
-  const res = await c.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+  const res = await listObjectVersions(c.s3, { Bucket: bucket, Prefix: prefix });
   return res.Versions?.length ?? 0;
 }
 
