@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalCloud } from '#local/cloud.ts';
 import { archiveObject } from '#shared/archive/archive-object.ts';
@@ -50,4 +50,23 @@ export async function archiveNow(
   );
   if (outcome.status !== 'archived') throw new Error(`${key} was not archived: ${outcome.status}`);
   return outcome.archiveKey;
+}
+
+/** Copies an object onto itself with some metadata changed, as anyone with write access could. */
+export async function replaceMetadata(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  change: Record<string, string>,
+): Promise<void> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      CopySource: `${bucket}/${encodeURIComponent(key)}`,
+      MetadataDirective: 'REPLACE',
+      Metadata: { ...head.Metadata, ...change },
+    }),
+  );
 }

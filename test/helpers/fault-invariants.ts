@@ -137,7 +137,8 @@ export async function assess(
 ): Promise<Outcome> {
   const ingest = outputs.IngestBucketName as string;
   const bucket = outputs.ArchiveBucketName as string;
-  const deps = { s3: c.s3, keyring: archiveKeyring(outputs.ArchiveKeyArn as string, c.kms), bucket };
+  const keyring = archiveKeyring(outputs.ArchiveKeyArn as string, c.kms);
+  const deps = { s3: c.s3, keyring, bucket, ingestBucket: ingest };
   const problems: string[] = [];
   const bySource = new Map<string, string[]>();
   for await (const e of listArchives(c.s3, bucket)) {
