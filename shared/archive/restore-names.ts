@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { objectGenerationId } from '../segments/identity.ts';
 import { truncateUtf8 } from './layout.ts';
 
 /**
@@ -9,8 +10,9 @@ import { truncateUtf8 } from './layout.ts';
  *   one, and never above the output directory.
  * - Archives are grouped by that path. A path with one archive keeps its plain name. When several
  *   map to one path (`src//a.log` and `src/a.log`, or two versions of one key), every one of them
- *   gets `.<YYYYMMDDTHHMMSSZ>`, its source's modification time (UTC), plus `-<first 8 hex digits of
- *   its archive id>` only where two share that second.
+ *   gets `.<YYYYMMDDTHHMMSSZ>`, its source's modification time in UTC (the object's generation id,
+ *   segments/identity.ts), plus `-<first 8 hex digits of its archive id>` only where two share
+ *   that second.
  * - A segment over 255 bytes (the usual file-name limit) is cut, on a character boundary, and
  *   ends in `~` and 16 hex digits of the SHA-256 of the whole segment, so cut names stay distinct.
  *   A version suffix is kept whole.
@@ -49,14 +51,6 @@ export function keySegments(originalKey: string): string[] {
   return out;
 }
 
-/** `2026-11-24T10:00:00.123Z` → `20261124T100000Z`. */
-export function versionStamp(modified: Date): string {
-  return modified
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
-}
-
 /** A segment within MAX_SEGMENT_BYTES once `suffix` is added; unchanged when it already fits. */
 export function fitSegment(stem: string, suffix = ''): { name: string; shortened: boolean } {
   const room = MAX_SEGMENT_BYTES - Buffer.byteLength(suffix);
@@ -77,7 +71,7 @@ export function restoreNames(items: readonly NamingInput[]): RestoreName[] {
   const all = items.map((_, i) => i);
   const paths = items.map((item) => keySegments(item.originalKey));
   const suffixes = items.map(() => '');
-  const stamp = (i: number) => versionStamp((items[i] as NamingInput).modified);
+  const stamp = (i: number) => objectGenerationId((items[i] as NamingInput).modified);
   const id = (i: number) => (items[i] as NamingInput).id;
   for (const group of groupBy(all, (i) => (paths[i] as string[]).join('/'))) {
     if (group.length < 2) continue;

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  fitSegment,
-  keySegments,
-  MAX_SEGMENT_BYTES,
-  restoreNames,
-  versionStamp,
-} from '#shared/archive/restore-names.ts';
+import { fitSegment, keySegments, MAX_SEGMENT_BYTES, restoreNames } from '#shared/archive/restore-names.ts';
 
 const at = (iso: string) => new Date(iso);
 const item = (originalKey: string, modified: string, id = '0123456789abcdef') => ({
@@ -107,7 +101,11 @@ describe('restore names', () => {
     expect(() => keySegments('./')).toThrow(/names no file/);
   });
 
-  it('stamps to the second in UTC', () => {
-    expect(versionStamp(at('2026-01-02T03:04:05.999+01:00'))).toBe('20260102T020405Z');
+  it('stamps to the second in UTC, whatever the zone the time was given in', () => {
+    const [name] = restoreNames([
+      item('src/a.log', '2026-01-02T03:04:05.999+01:00', '1111111122222222'),
+      item('src/a.log', '2026-01-02T03:04:06+01:00', '3333333344444444'),
+    ]);
+    expect(name?.segments).toEqual(['src', 'a.log.20260102T020405Z']);
   });
 });
