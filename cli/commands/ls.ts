@@ -100,7 +100,9 @@ export function registerLs(program: Command): void {
     .addHelpText(
       'after',
       '\nARCHIVE KEY is what `restore` and `hold` take. VER numbers the archives of one original key\n' +
-        'by modification time (MODIFIED, UTC), which is also the suffix `restore -o` gives them.',
+        'by modification time (MODIFIED, UTC, from metadata). Archives that restore to one path are\n' +
+        'named <path>.<YYYYMMDDTHHMMSSZ> by the authenticated modification time (for older archives,\n' +
+        "the key's day), plus -<first 8 hex digits of the archive key's id> where two share a second.",
     )
     .action(async (opts: { source?: string; from?: string; to?: string; json?: boolean }) => {
       const target = await resolveTarget(program.opts());
