@@ -74,8 +74,6 @@ export function truncateUtf8(text: string, maxBytes: number): string {
     .replace(/\uFFFD+$/, '');
 }
 
-const TAIL_BYTES = `.${'0'.repeat(ID_HEX)}${SUFFIX}`.length;
-
 /**
  * An archive key up to its `.{id}.lv` tail: every archive of one original key on one day starts
  * with it. An over-long relative key is cut here; the full key is always in the encryption context.
@@ -83,7 +81,8 @@ const TAIL_BYTES = `.${'0'.repeat(ID_HEX)}${SUFFIX}`.length;
 export function archiveKeyStem(originalKey: string, day: string): string {
   const { source, relative } = splitSourceKey(originalKey);
   const head = `${ARCHIVE_PREFIX}${source}/${day}/`;
-  const room = MAX_ARCHIVE_KEY_BYTES - Buffer.byteLength(head) - TAIL_BYTES;
+  // What follows the stem: `.`, the id and the suffix.
+  const room = MAX_ARCHIVE_KEY_BYTES - Buffer.byteLength(head) - (1 + ID_HEX + SUFFIX.length);
   return `${head}${truncateUtf8(relative, Math.max(room, 0))}`;
 }
 
