@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { startLocalCloud } from '#local/cloud.ts';
 import { logText } from '#local/sample-logs.ts';
 import { runShipperOnce } from '#local/shipper.ts';
+import { listKeys } from '#shared/clients/s3-list.ts';
 import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
 import { batchesIn, reassemble, wholeLog } from '../test/helpers/batches.ts';
 import { projectRoot, work } from './measure.ts';
@@ -79,18 +80,7 @@ export async function benchLogs(opts: { runs: number; log: (line: string) => voi
     const ingest = cloud.outputs.IngestBucketName as string;
     // A source under the db-* policy, which leaves ingest objects in place, so they can be counted.
     const prefix = 'db-bench-host';
-    const count = async () => {
-      let n = 0;
-      let ContinuationToken: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: ingest, Prefix: `${prefix}/`, ContinuationToken }),
-        );
-        n += page.KeyCount ?? 0;
-        ContinuationToken = page.NextContinuationToken;
-      } while (ContinuationToken);
-      return n;
-    };
+    const count = async () => (await listKeys(s3, ingest, `${prefix}/`)).length;
     const started = performance.now();
     let objectsPerRun = 0;
     let before = 0;

@@ -3,11 +3,12 @@ import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { createKms, createS3 } from '#shared/clients/aws.ts';
 import { output, type Target } from './target.ts';
 
-/** What commands that read archives need: S3, the archive keyring and the bucket. */
+/** What commands that read archives need: S3, the archive keyring, the archive bucket and the ingest bucket. */
 export function readDeps(target: Target): ReadDeps {
   return {
     s3: createS3(),
     keyring: archiveKeyring(output(target, 'ArchiveKeyArn'), createKms()),
     bucket: output(target, 'ArchiveBucketName'),
+    ingestBucket: output(target, 'IngestBucketName'),
   };
 }

@@ -65,19 +65,20 @@ try {
     if (!m) continue;
     rows.push([
       m.sourceKey?.slice(source.length + 1) ?? '?',
-      humanBytes(m.sourceSize),
+      humanBytes(m.sourceSize ?? 0),
       humanBytes(e.archivedSize),
-      formatRatio(m.sourceSize, e.archivedSize),
-      m.codec,
+      formatRatio(m.sourceSize ?? 0, e.archivedSize),
+      m.codec ?? '?',
       e.storageClass,
-      m.expires.slice(0, 10),
+      m.expires?.slice(0, 10) ?? '?',
     ]);
   }
   say(`every file archived (zstd + AWS Encryption SDK, SSE-KMS, verified on write):`);
   printTable(['FILE', 'SIZE', 'ARCHIVED', 'RATIO', 'CODEC', 'CLASS', 'EXPIRES'], rows);
 
   // 3. Restore one and prove it.
-  const deps = { s3, keyring: archiveKeyring(o.ArchiveKeyArn as string, createKms()), bucket };
+  const keyring = archiveKeyring(o.ArchiveKeyArn as string, createKms());
+  const deps = { s3, keyring, bucket, ingestBucket: o.IngestBucketName as string };
   const nginx = keys.find((k) => k.includes('nginx/access.log')) as string;
   const out = mkdtempSync(join(tmpdir(), 'logvault-demo-restore-'));
   const { decoded, path } = await restoreToDirectory(deps, nginx, out);

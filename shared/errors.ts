@@ -42,6 +42,39 @@ export class ColdObjectError extends Error {
   }
 }
 
+/** No archive object exists under this key. */
+export class NoSuchArchiveError extends Error {
+  override readonly name = 'NoSuchArchiveError';
+  constructor(
+    readonly archiveKey: string,
+    options?: ErrorOptions,
+  ) {
+    super(`no such archive: ${archiveKey}`, options);
+  }
+}
+
+/** The archive's authenticated modification time lies outside the time range asked for. */
+export class OutsideRangeError extends Error {
+  override readonly name = 'OutsideRangeError';
+  constructor(
+    readonly archiveKey: string,
+    readonly modified: Date,
+  ) {
+    super(`${archiveKey}: modified ${modified.toISOString()} (authenticated), outside the range`);
+  }
+}
+
+/** A restore refused to write at a path: a link, a non-directory or an existing file stands in the way. */
+export class UnsafeOutputError extends Error {
+  override readonly name = 'UnsafeOutputError';
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`refused to write ${path}: ${reason}`);
+  }
+}
+
 /** True for an SDK error with one of the given names or HTTP status codes. */
 export function isAwsError(error: unknown, ...names: (string | number)[]): boolean {
   if (!(error instanceof Error)) return false;

@@ -179,6 +179,7 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
       [CONTEXT.version]: src.revision,
       [CONTEXT.sha256]: sha256,
       [CONTEXT.codec]: codec.codec,
+      [CONTEXT.modified]: src.lastModified.toISOString(),
     },
   });
   const written = await writeArchive(s3, {

@@ -21,6 +21,7 @@ export const LAYOUT_VERSION = '1';
 export const ARCHIVE_PREFIX = 'archive/';
 export const EXPIRY_PREFIX = 'expiry/';
 const SUFFIX = '.lv';
+const ID_HEX = 16;
 // S3 keys stop at 1024 bytes; the expiry index prefixes 18 more, so archive keys stay below 1000.
 const MAX_ARCHIVE_KEY_BYTES = 1000;
 
@@ -55,14 +56,15 @@ export function archiveId(identity: SourceIdentity): string {
   return createHash('sha256')
     .update(`${identity.bucket}\n${identity.key}\n${identity.sha256}`)
     .digest('hex')
-    .slice(0, 16);
+    .slice(0, ID_HEX);
 }
 
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-function truncateUtf8(text: string, maxBytes: number): string {
+/** The longest prefix of `text` within `maxBytes` of UTF-8 that never splits a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= maxBytes) return text;
   // Drop a trailing partial code point rather than emit invalid UTF-8.
@@ -72,14 +74,21 @@ function truncateUtf8(text: string, maxBytes: number): string {
     .replace(/\uFFFD+$/, '');
 }
 
+/**
+ * An archive key up to its `.{id}.lv` tail: every archive of one original key on one day starts
+ * with it. An over-long relative key is cut here; the full key is always in the encryption context.
+ */
+export function archiveKeyStem(originalKey: string, day: string): string {
+  const { source, relative } = splitSourceKey(originalKey);
+  const head = `${ARCHIVE_PREFIX}${source}/${day}/`;
+  // What follows the stem: `.`, the id and the suffix.
+  const room = MAX_ARCHIVE_KEY_BYTES - Buffer.byteLength(head) - (1 + ID_HEX + SUFFIX.length);
+  return `${head}${truncateUtf8(relative, Math.max(room, 0))}`;
+}
+
 /** The deterministic archive key of one source object version. */
 export function archiveKeyFor(identity: SourceIdentity, lastModified: Date): string {
-  const { source, relative } = splitSourceKey(identity.key);
-  const head = `${ARCHIVE_PREFIX}${source}/${utcDay(lastModified)}/`;
-  const tail = `.${archiveId(identity)}${SUFFIX}`;
-  const room = MAX_ARCHIVE_KEY_BYTES - Buffer.byteLength(head) - Buffer.byteLength(tail);
-  // The full original key always travels in the encryption context, so truncating here loses nothing.
-  return `${head}${truncateUtf8(relative, Math.max(room, 0))}${tail}`;
+  return `${archiveKeyStem(identity.key, utcDay(lastModified))}.${archiveId(identity)}${SUFFIX}`;
 }
 
 export interface ParsedArchiveKey {

@@ -1,3 +1,4 @@
+import { IntegrityError } from '../errors.ts';
 import type { Codec } from './codec.ts';
 
 /**
@@ -44,25 +45,55 @@ export function toS3Metadata(m: ArchiveMetadata): Record<string, string> {
   };
 }
 
-/** Reads metadata back; undefined when the object is not a logvault archive. */
-export function fromS3Metadata(raw: Record<string, string> | undefined): ArchiveMetadata | undefined {
+/**
+ * Metadata as read back. It is not authenticated and anyone with write access can replace it, so
+ * each field is read on its own: a missing or malformed field is left out and named in
+ * `unreadable`, and never costs the others.
+ */
+export type ReadMetadata = Partial<ArchiveMetadata> & {
+  /** Metadata names that are missing or malformed (`lv-source-key` only when malformed: long keys leave it out). */
+  readonly unreadable: readonly string[];
+};
+
+const CODECS: readonly string[] = ['zstd', 'gzip', 'identity'] satisfies Codec[];
+const text = (v: string) => (v === '' ? undefined : v);
+const percent = (v: string) => {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return undefined;
+  }
+};
+const instant = (v: string) => (Number.isNaN(Date.parse(v)) ? undefined : v);
+
+type Reader<T> = readonly [name: string, read: (value: string) => T | undefined];
+const READERS: { readonly [K in keyof ArchiveMetadata]-?: Reader<ArchiveMetadata[K]> } = {
+  source: ['lv-source', percent],
+  sourceBucket: ['lv-source-bucket', text],
+  sourceKey: ['lv-source-key', percent],
+  sourceRevision: ['lv-source-revision', percent],
+  sourceETag: ['lv-source-etag', text],
+  sourceSize: ['lv-source-size', (v) => (/^\d+$/.test(v) ? Number(v) : undefined)],
+  sourceModified: ['lv-source-modified', instant],
+  sha256: ['lv-sha256', (v) => (/^[0-9a-f]{64}$/.test(v) ? v : undefined)],
+  codec: ['lv-codec', (v) => (CODECS.includes(v) ? (v as Codec) : undefined)],
+  policy: ['lv-policy', text],
+  archivedAt: ['lv-archived-at', instant],
+  expires: ['lv-expires', (v) => (v === 'never' ? v : instant(v))],
+};
+
+/** Reads metadata back field by field; undefined when the object is not a logvault archive. */
+export function fromS3Metadata(raw: Record<string, string> | undefined): ReadMetadata | undefined {
   if (raw?.['lv-layout'] !== '1') return undefined;
-  const get = (k: string) => raw[k] ?? '';
-  const key = raw['lv-source-key'];
-  return {
-    source: decodeURIComponent(get('lv-source')),
-    sourceBucket: get('lv-source-bucket'),
-    ...(key ? { sourceKey: decodeURIComponent(key) } : {}),
-    sourceRevision: decodeURIComponent(get('lv-source-revision')),
-    sourceETag: get('lv-source-etag'),
-    sourceSize: Number(get('lv-source-size')),
-    sourceModified: get('lv-source-modified'),
-    sha256: get('lv-sha256'),
-    codec: get('lv-codec') as Codec,
-    policy: get('lv-policy'),
-    archivedAt: get('lv-archived-at'),
-    expires: get('lv-expires'),
-  };
+  const fields: Record<string, unknown> = {};
+  const unreadable: string[] = [];
+  for (const [field, [name, read]] of Object.entries(READERS) as [string, Reader<unknown>][]) {
+    const value = raw[name];
+    const parsed = value === undefined ? undefined : read(value);
+    if (parsed !== undefined) fields[field] = parsed;
+    else if (value !== undefined || field !== 'sourceKey') unreadable.push(name);
+  }
+  return { ...(fields as Partial<ArchiveMetadata>), unreadable };
 }
 
 /** Encryption context keys. Authenticated by the Encryption SDK, so tampering fails decryption. */
@@ -73,4 +104,41 @@ export const CONTEXT = {
   version: 'logvault:version',
   sha256: 'logvault:sha256',
   codec: 'logvault:codec',
+  /** When the source object was last modified (ISO); archives written before it was added lack it. */
+  modified: 'logvault:modified',
 } as const;
+
+/** What an archive's authenticated encryption context says about its original object. */
+export interface ArchiveContext {
+  readonly source: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly sha256: string;
+  readonly codec: Codec;
+  /** Absent in archives written before the context carried it. */
+  readonly modified?: Date;
+}
+
+/** Reads an authenticated encryption context; refuses one that lacks an entry or holds a malformed one. */
+export function fromContext(archiveKey: string, context: Record<string, string>): ArchiveContext {
+  const need = (k: string) => {
+    const v = context[k];
+    if (v === undefined) throw new IntegrityError(archiveKey, `encryption context lacks ${k}`);
+    return v;
+  };
+  const codec = need(CONTEXT.codec);
+  if (!CODECS.includes(codec)) throw new IntegrityError(archiveKey, `unknown codec ${codec}`);
+  const modified = context[CONTEXT.modified];
+  const at = modified === undefined ? undefined : new Date(Date.parse(modified));
+  if (at && Number.isNaN(at.getTime())) {
+    throw new IntegrityError(archiveKey, `encryption context holds a malformed ${CONTEXT.modified}`);
+  }
+  return {
+    source: need(CONTEXT.source),
+    bucket: need(CONTEXT.bucket),
+    key: need(CONTEXT.key),
+    sha256: need(CONTEXT.sha256),
+    codec: codec as Codec,
+    ...(at ? { modified: at } : {}),
+  };
+}

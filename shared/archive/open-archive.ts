@@ -2,17 +2,25 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KmsKeyringNode } from '@aws-crypto/client-node';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ColdObjectError, IntegrityError } from '../errors.ts';
-import { type Codec, decompressor } from './codec.ts';
+import {
+  ColdObjectError,
+  IntegrityError,
+  isAwsError,
+  NoSuchArchiveError,
+  OutsideRangeError,
+} from '../errors.ts';
+import { decompressor } from './codec.ts';
 import { DigestingStream } from './digest.ts';
 import { decryptingStream, encryptionContextOf } from './envelope.ts';
-import { archiveId, parseArchiveKey } from './layout.ts';
-import { type ArchiveMetadata, CONTEXT, fromS3Metadata } from './metadata.ts';
+import { archiveKeyFor, parseArchiveKey, utcDay } from './layout.ts';
+import { type ArchiveContext, fromContext, fromS3Metadata, type ReadMetadata } from './metadata.ts';
 
 export interface ReadDeps {
   readonly s3: S3Client;
   readonly keyring: KmsKeyringNode;
   readonly bucket: string;
+  /** The stack's ingest bucket: an archive whose context names any other bucket is refused. */
+  readonly ingestBucket: string;
 }
 
 /** What a decoded archive proved about itself. */
@@ -22,17 +30,31 @@ export interface DecodedArchive {
   readonly originalKey: string;
   readonly sha256: string;
   readonly bytes: number;
-  readonly metadata?: ArchiveMetadata;
+  /** The source object's modification time, when the authenticated context carries it. */
+  readonly modified?: Date;
+  readonly metadata?: ReadMetadata;
 }
+
+/** What the authenticated context proved, handed to a caller's check before any plaintext is read. */
+export type ProvedArchive = ArchiveContext & {
+  readonly archiveKey: string;
+  readonly metadata?: ReadMetadata;
+};
 
 const COLD = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
-/** Fails with ColdObjectError when the archive must be restored by S3 before it can be read. */
-export async function assertReadable(
-  deps: ReadDeps,
-  archiveKey: string,
-): Promise<ArchiveMetadata | undefined> {
-  const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: archiveKey }));
+/**
+ * Fails with NoSuchArchiveError when there is no such archive, and with ColdObjectError when it
+ * must be restored by S3 before it can be read. Returns its (unauthenticated) metadata.
+ */
+export async function assertReadable(deps: ReadDeps, archiveKey: string): Promise<ReadMetadata | undefined> {
+  const head = await deps.s3
+    .send(new HeadObjectCommand({ Bucket: deps.bucket, Key: archiveKey }))
+    .catch((error: unknown) => {
+      if (isAwsError(error, 'NotFound', 'NoSuchKey', 404))
+        throw new NoSuchArchiveError(archiveKey, { cause: error });
+      throw error;
+    });
   const storageClass = head.StorageClass ?? 'STANDARD';
   if (COLD.has(storageClass) && !head.Restore?.includes('ongoing-request="false"')) {
     throw new ColdObjectError(archiveKey, storageClass, head.Restore ? 'in-progress' : 'not-started');
@@ -40,34 +62,48 @@ export async function assertReadable(
   return fromS3Metadata(head.Metadata);
 }
 
-function checkContext(archiveKey: string, context: Record<string, string>) {
-  const need = (k: string) => {
-    const v = context[k];
-    if (v === undefined) throw new IntegrityError(archiveKey, `encryption context lacks ${k}`);
-    return v;
-  };
-  const source = need(CONTEXT.source);
-  const bucket = need(CONTEXT.bucket);
-  const key = need(CONTEXT.key);
-  const sha256 = need(CONTEXT.sha256);
-  const parsed = parseArchiveKey(archiveKey);
-  // The context is authenticated; the key is not. An archive moved or copied to another key,
-  // or swapped with another archive, names a different object in its context.
-  if (!parsed || parsed.id !== archiveId({ bucket, key, sha256 }) || parsed.source !== source) {
-    throw new IntegrityError(archiveKey, `encryption context names another object (${bucket}/${key})`);
+/**
+ * The context is authenticated; the key is not. The key must be the one the context's object
+ * would be archived under, in every part (source, day, name and id), and the context must name
+ * this stack's ingest bucket: an archive moved or copied to another key, swapped with another
+ * archive, or sealed for another bucket is refused.
+ */
+function checkContext(deps: ReadDeps, archiveKey: string, context: Record<string, string>): ArchiveContext {
+  const ctx = fromContext(archiveKey, context);
+  if (ctx.bucket !== deps.ingestBucket) {
+    throw new IntegrityError(
+      archiveKey,
+      `encryption context names bucket ${ctx.bucket}, not this stack's ingest bucket ${deps.ingestBucket}`,
+    );
   }
-  return { source, originalKey: key, sha256, codec: need(CONTEXT.codec) as Codec };
+  const parsed = parseArchiveKey(archiveKey);
+  if (parsed && ctx.modified && utcDay(ctx.modified) !== parsed.day) {
+    throw new IntegrityError(
+      archiveKey,
+      `archive key's day ${parsed.day} differs from the authenticated modification time ${ctx.modified.toISOString()}`,
+    );
+  }
+  const day = ctx.modified ?? new Date(`${parsed?.day}T00:00:00Z`);
+  if (!parsed || ctx.source !== parsed.source || archiveKeyFor(ctx, day) !== archiveKey) {
+    throw new IntegrityError(
+      archiveKey,
+      `encryption context names another object (${ctx.bucket}/${ctx.key})`,
+    );
+  }
+  return ctx;
 }
 
 /**
  * Decrypts, checks and decompresses one archive into `sink`. The digest is checked against the
  * authenticated encryption context; on any mismatch the returned promise rejects, so callers must
- * treat what reached the sink as provisional until it resolves.
+ * treat what reached the sink as provisional until it resolves. `check` sees what the context
+ * proved before any plaintext reaches the sink, and refuses the archive by throwing.
  */
 export async function decodeArchive(
   deps: ReadDeps,
   archiveKey: string,
   sink: Writable,
+  check?: (proved: ProvedArchive) => void,
 ): Promise<DecodedArchive> {
   const metadata = await assertReadable(deps, archiveKey);
   const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: archiveKey }));
@@ -76,19 +112,17 @@ export async function decodeArchive(
   const compressed = new PassThrough({ highWaterMark: 1024 * 1024 });
   const decrypted = pipeline(res.Body as Readable, decrypting, compressed);
   decrypted.catch(() => undefined);
-  let ctx: ReturnType<typeof checkContext>;
+  let ctx: ArchiveContext;
   try {
-    ctx = checkContext(
-      archiveKey,
-      (await Promise.race([contextReady, decrypted.then(() => ({}))])) as Record<string, string>,
-    );
+    const context = await Promise.race([contextReady, decrypted.then(() => ({}))]);
+    ctx = checkContext(deps, archiveKey, context as Record<string, string>);
+    if (metadata?.sha256 !== undefined && metadata.sha256 !== ctx.sha256) {
+      throw new IntegrityError(archiveKey, 'metadata digest differs from the authenticated one');
+    }
+    check?.({ ...ctx, archiveKey, ...(metadata ? { metadata } : {}) });
   } catch (error) {
     decrypting.destroy();
     throw wrap(archiveKey, error);
-  }
-  if (metadata && metadata.sha256 !== ctx.sha256) {
-    decrypting.destroy();
-    throw new IntegrityError(archiveKey, 'metadata digest differs from the authenticated one');
   }
   const digest = new DigestingStream({ sha256: ctx.sha256, label: archiveKey });
   try {
@@ -100,15 +134,22 @@ export async function decodeArchive(
   return {
     archiveKey,
     source: ctx.source,
-    originalKey: ctx.originalKey,
+    originalKey: ctx.key,
     sha256: ctx.sha256,
     bytes: digest.bytes,
+    ...(ctx.modified ? { modified: ctx.modified } : {}),
     ...(metadata ? { metadata } : {}),
   };
 }
 
 function wrap(archiveKey: string, error: unknown): Error {
-  if (error instanceof IntegrityError || error instanceof ColdObjectError) return error;
+  if (
+    error instanceof IntegrityError ||
+    error instanceof ColdObjectError ||
+    error instanceof OutsideRangeError ||
+    error instanceof NoSuchArchiveError
+  )
+    return error;
   const message = error instanceof Error ? error.message : String(error);
   return new IntegrityError(archiveKey, `cannot be decoded: ${message}`, { cause: error });
 }

@@ -1,49 +1,156 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type DecodedArchive, decodeArchive, type ReadDeps } from './open-archive.ts';
+import { IntegrityError, OutsideRangeError } from '../errors.ts';
+import { type ParsedArchiveKey, parseArchiveKey, splitSourceKey } from './layout.ts';
+import { type DecodedArchive, decodeArchive, type ProvedArchive, type ReadDeps } from './open-archive.ts';
+import { openOutputRoot, placeFile, tempPath } from './output-dir.ts';
+import { keySegments, type RestoreName, restoreNames } from './restore-names.ts';
+import { metadataNotes, namingTime, type TimeRange, within } from './selection.ts';
 
-/** Where an original key lands under an output directory; refuses keys that would escape it. */
-export function outputPathFor(dir: string, originalKey: string): string {
-  const root = resolve(dir);
-  const target = resolve(root, ...originalKey.split('/').filter((s) => s !== '' && s !== '.'));
-  const rel = relative(root, target);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || resolve(root, rel) !== target) {
-    throw new Error(`original key ${JSON.stringify(originalKey)} would be written outside ${root}`);
-  }
-  return target;
+export interface RestoreOptions extends TimeRange {
+  /** Every archive's authenticated key must lie under this source. */
+  readonly source?: string;
+  /** Runs before each archive is read (e.g. to thaw one in a cold storage class). */
+  readonly prepare?: (archiveKey: string) => Promise<void>;
+  readonly onEach?: (archiveKey: string) => void;
+}
+
+export type RestoreResult =
+  | {
+      readonly status: 'restored';
+      readonly archiveKey: string;
+      readonly decoded: DecodedArchive;
+      readonly path: string;
+      readonly segments: readonly string[];
+      /** Other archives restore to the same path, so this one carries a version suffix. */
+      readonly renamed: boolean;
+      /** A path segment was over 255 bytes and was cut. */
+      readonly shortened: boolean;
+      /** Where the unauthenticated metadata disagrees with what the archive proved. */
+      readonly notes: readonly string[];
+    }
+  | { readonly status: 'outside-range'; readonly archiveKey: string; readonly modified: Date }
+  | { readonly status: 'failed'; readonly archiveKey: string; readonly error: Error };
+
+/** The checks a restore adds once the context is proved, before any plaintext is written. */
+function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'from' | 'to'>) {
+  return (proved: ProvedArchive) => {
+    if (opts.source !== undefined && splitSourceKey(proved.key).source !== opts.source) {
+      throw new IntegrityError(
+        proved.archiveKey,
+        `authenticated key ${JSON.stringify(proved.key)} is not under source ${opts.source}`,
+      );
+    }
+    // Archives without an authenticated time were selected by their key's day, when listed.
+    if (proved.modified && !within(proved.modified, opts)) {
+      throw new OutsideRangeError(proved.archiveKey, proved.modified);
+    }
+  };
 }
 
 /**
- * Decodes an archive into a temporary file beside `finalPath` and moves it into place only once
- * the digest has been proved. An existing file is never replaced: `link` fails if it exists.
+ * Restores archives under `dir`. Each is decoded into a temporary file in `dir` and proved; only
+ * then are all of them named together (restore-names.ts: one path per archive, however their
+ * keys collide) and moved into place, never through a link and never over an existing entry.
+ * One archive's failure never stops the others.
  */
-async function decodeToFile(
+export async function restoreArchives(
+  deps: ReadDeps,
+  archiveKeys: readonly string[],
+  dir: string,
+  opts: RestoreOptions = {},
+): Promise<RestoreResult[]> {
+  const root = await openOutputRoot(dir);
+  const results: (RestoreResult | undefined)[] = [];
+  const proved: Proved[] = [];
+  try {
+    for (const archiveKey of archiveKeys) {
+      const outcome = await decodeToTemp(deps, archiveKey, root, opts);
+      if ('tmp' in outcome) proved.push({ ...outcome, index: results.length });
+      results.push('tmp' in outcome ? undefined : outcome);
+      opts.onEach?.(archiveKey);
+    }
+    const named = proved.filter((p) => {
+      try {
+        keySegments(p.decoded.originalKey);
+        return true;
+      } catch (error) {
+        results[p.index] = { status: 'failed', archiveKey: p.decoded.archiveKey, error: error as Error };
+        return false;
+      }
+    });
+    const names = restoreNames(
+      named.map((p) => ({
+        originalKey: p.decoded.originalKey,
+        modified: namingTime({ ...p.decoded, day: p.day }),
+        id: p.id,
+      })),
+    );
+    for (const [i, p] of named.entries()) {
+      const name = names[i] as RestoreName;
+      results[p.index] = await place(root, p, name);
+    }
+  } finally {
+    await Promise.all(proved.map((p) => rm(p.tmp, { force: true })));
+  }
+  return results as RestoreResult[];
+}
+
+interface Proved {
+  readonly index: number;
+  readonly decoded: DecodedArchive;
+  readonly tmp: string;
+  readonly day: string;
+  readonly id: string;
+}
+
+/** Decodes and proves one archive into a temporary file in the root; nothing is left on failure. */
+async function decodeToTemp(
   deps: ReadDeps,
   archiveKey: string,
-  finalPath: (d: DecodedArchive) => string,
-  tmpDir: string,
-) {
-  await mkdir(tmpDir, { recursive: true });
-  const tmp = join(tmpDir, `.logvault-restore-${randomBytes(6).toString('hex')}`);
+  root: string,
+  opts: RestoreOptions,
+): Promise<Omit<Proved, 'index'> | RestoreResult> {
+  const tmp = tempPath(root);
   try {
-    const decoded = await decodeArchive(deps, archiveKey, createWriteStream(tmp, { flags: 'wx' }));
-    const target = finalPath(decoded);
-    await mkdir(dirname(target), { recursive: true });
-    await link(tmp, target);
-    return { decoded, path: target };
-  } finally {
+    await opts.prepare?.(archiveKey);
+    const sink = createWriteStream(tmp, { flags: 'wx' });
+    const decoded = await decodeArchive(deps, archiveKey, sink, restoreCheck(opts));
+    const parsed = parseArchiveKey(archiveKey) as ParsedArchiveKey;
+    return { decoded, tmp, day: parsed.day, id: parsed.id };
+  } catch (error) {
     await rm(tmp, { force: true });
+    return error instanceof OutsideRangeError
+      ? { status: 'outside-range', archiveKey, modified: error.modified }
+      : { status: 'failed', archiveKey, error: error as Error };
   }
 }
 
-/** Restores one archive under `dir` at its original key. */
-export async function restoreToDirectory(deps: ReadDeps, archiveKey: string, dir: string) {
-  return decodeToFile(deps, archiveKey, (d) => outputPathFor(dir, d.originalKey), resolve(dir));
+async function place(root: string, p: Proved, name: RestoreName): Promise<RestoreResult> {
+  const { archiveKey } = p.decoded;
+  try {
+    const path = await placeFile(root, name.segments, p.tmp);
+    const notes = metadataNotes(p.decoded.metadata, { ...p.decoded, day: p.day });
+    return { status: 'restored', archiveKey, decoded: p.decoded, path, ...name, notes };
+  } catch (error) {
+    return { status: 'failed', archiveKey, error: error as Error };
+  }
+}
+
+/** Restores one archive under `dir`; throws what stopped it. */
+export async function restoreToDirectory(
+  deps: ReadDeps,
+  archiveKey: string,
+  dir: string,
+): Promise<{ decoded: DecodedArchive; path: string }> {
+  const [result] = await restoreArchives(deps, [archiveKey], dir);
+  if (result?.status === 'restored') return result;
+  throw result?.status === 'failed' ? result.error : new Error(`${archiveKey}: not restored`);
 }
 
 /** Restores one archive to a stream; nothing is written to it unless the whole archive verifies. */
@@ -51,10 +158,14 @@ export async function restoreToStream(
   deps: ReadDeps,
   archiveKey: string,
   out: Writable,
+  opts: Pick<RestoreOptions, 'source' | 'from' | 'to'> = {},
 ): Promise<DecodedArchive> {
   const scratch = join(tmpdir(), `logvault-${randomBytes(6).toString('hex')}`);
   try {
-    const { decoded, path } = await decodeToFile(deps, archiveKey, () => join(scratch, 'restored'), scratch);
+    await mkdir(scratch, { mode: 0o700 });
+    const path = join(scratch, 'restored');
+    const sink = createWriteStream(path, { flags: 'wx' });
+    const decoded = await decodeArchive(deps, archiveKey, sink, restoreCheck(opts));
     await pipeline(createReadStream(path), out, { end: false });
     return decoded;
   } finally {

@@ -1,5 +1,6 @@
-import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { EXPIRY_PREFIX } from '#shared/archive/layout.ts';
+import { listObjectsV2, listObjectVersions } from '#shared/clients/s3-list.ts';
 
 /** One expiry index entry: the archive it points at and every version of the entry itself. */
 export interface IndexEntry {
@@ -20,15 +21,13 @@ export async function* dueDays(
 ): AsyncGenerator<string> {
   let token: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: EXPIRY_PREFIX,
-        Delimiter: '/',
-        ContinuationToken: token,
-        ...(!token && after ? { StartAfter: `${EXPIRY_PREFIX}${after}/\uffff` } : {}),
-      }),
-    );
+    const page = await listObjectsV2(s3, {
+      Bucket: bucket,
+      Prefix: EXPIRY_PREFIX,
+      Delimiter: '/',
+      ContinuationToken: token,
+      ...(!token && after ? { StartAfter: `${EXPIRY_PREFIX}${after}/\uffff` } : {}),
+    });
     for (const p of page.CommonPrefixes ?? []) {
       const day = (p.Prefix ?? '').slice(EXPIRY_PREFIX.length, -1);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || (after && day <= after)) continue;
@@ -52,14 +51,12 @@ export async function* indexEntries(
   let versionMarker: string | undefined;
   let carry: { key: string; versions: string[] } | undefined;
   for (;;) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: prefix,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionMarker,
-      }),
-    );
+    const page = await listObjectVersions(s3, {
+      Bucket: bucket,
+      Prefix: prefix,
+      KeyMarker: keyMarker,
+      VersionIdMarker: versionMarker,
+    });
     const groups: { key: string; versions: string[] }[] = carry ? [carry] : [];
     for (const v of page.Versions ?? []) {
       const last = groups.at(-1);

@@ -1,15 +1,17 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fromS3Metadata } from '../archive/metadata.ts';
 import type { ArchiveHead } from './decide.ts';
 
 /** HEADs an archive's current version: metadata, size, version, legal hold and retention in one call. */
 export async function headArchive(s3: S3Client, bucket: string, key: string): Promise<ArchiveHead> {
   try {
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const meta = fromS3Metadata(h.Metadata);
     return {
       exists: true,
       ...(h.VersionId ? { versionId: h.VersionId } : {}),
       size: h.ContentLength ?? 0,
-      ...(h.Metadata?.['lv-layout'] === '1' ? { expires: h.Metadata['lv-expires'] ?? '' } : {}),
+      ...(meta ? { expires: meta.expires ?? '' } : {}),
       legalHold: h.ObjectLockLegalHoldStatus === 'ON',
       ...(h.ObjectLockRetainUntilDate ? { lockUntil: new Date(h.ObjectLockRetainUntilDate) } : {}),
     };

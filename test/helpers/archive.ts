@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalCloud } from '#local/cloud.ts';
 import { archiveObject } from '#shared/archive/archive-object.ts';
@@ -6,19 +6,7 @@ import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { policies } from '#shared/policies.ts';
 
-/** Every key under a prefix. */
-export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
-}
+export { listKeys } from '#shared/clients/s3-list.ts';
 
 /** Visible plus in-flight messages on a queue. */
 export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
@@ -62,4 +50,23 @@ export async function archiveNow(
   );
   if (outcome.status !== 'archived') throw new Error(`${key} was not archived: ${outcome.status}`);
   return outcome.archiveKey;
+}
+
+/** Copies an object onto itself with some metadata changed, as anyone with write access could. */
+export async function replaceMetadata(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  change: Record<string, string>,
+): Promise<void> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      CopySource: `${bucket}/${encodeURIComponent(key)}`,
+      MetadataDirective: 'REPLACE',
+      Metadata: { ...head.Metadata, ...change },
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjectVersions } from '#shared/clients/s3-list.ts';
 import {
   type BatchGap,
   type BatchHeader,
@@ -38,9 +39,7 @@ export async function batchesIn(s3: S3Client, bucket: string, prefix = ''): Prom
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }),
-    );
+    const page = await listObjectVersions(s3, { Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker });
     for (const v of page.Versions ?? []) {
       if (!v.Key || !parseBatchObjectKey(v.Key)) continue;
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));

@@ -5,7 +5,6 @@ import { KMS } from '@aws-sdk/client-kms';
 import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -16,6 +15,7 @@ import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
 import { fromS3Metadata } from '#shared/archive/metadata.ts';
 import { decodeArchive } from '#shared/archive/open-archive.ts';
+import { listObjectVersions } from '#shared/clients/s3-list.ts';
 import { queueDepth } from './archive.ts';
 import type { FaultProxy } from './fault-proxy.ts';
 
@@ -137,7 +137,8 @@ export async function assess(
 ): Promise<Outcome> {
   const ingest = outputs.IngestBucketName as string;
   const bucket = outputs.ArchiveBucketName as string;
-  const deps = { s3: c.s3, keyring: archiveKeyring(outputs.ArchiveKeyArn as string, c.kms), bucket };
+  const keyring = archiveKeyring(outputs.ArchiveKeyArn as string, c.kms);
+  const deps = { s3: c.s3, keyring, bucket, ingestBucket: ingest };
   const problems: string[] = [];
   const bySource = new Map<string, string[]>();
   for await (const e of listArchives(c.s3, bucket)) {
@@ -214,7 +215,7 @@ export async function assess(
 
 /** Ingest-bucket versions left behind (a source deleted by version leaves none). */
 export async function ingestVersions(c: DirectClients, bucket: string, prefix: string): Promise<number> {
-  const res = await c.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+  const res = await listObjectVersions(c.s3, { Bucket: bucket, Prefix: prefix });
   return res.Versions?.length ?? 0;
 }
 

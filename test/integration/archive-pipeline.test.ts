@@ -40,7 +40,8 @@ beforeAll(async () => {
   sqs = new SQSClient({});
   ingest = cloud.outputs.IngestBucketName as string;
   archive = cloud.outputs.ArchiveBucketName as string;
-  deps = { s3, keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()), bucket: archive };
+  const keyring = archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms());
+  deps = { s3, keyring, bucket: archive, ingestBucket: ingest };
 });
 afterAll(() => cloud?.stop());
 

@@ -110,6 +110,7 @@ describe('the packaged bundles', () => {
       s3,
       keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()),
       bucket: cloud.outputs.ArchiveBucketName as string,
+      ingestBucket: cloud.outputs.IngestBucketName as string,
     };
     const restored = new Map<string, Buffer>();
     for await (const entry of listArchives(s3, deps.bucket, { source: 'bundled' })) {

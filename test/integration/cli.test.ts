@@ -1,14 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devStateFile, isRunning } from '#cli/target.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
+import { parseArchiveKey } from '#shared/archive/layout.ts';
+import { restoreNames } from '#shared/archive/restore-names.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
-import { listKeys } from '../helpers/archive.ts';
+import { listKeys, replaceMetadata } from '../helpers/archive.ts';
 import { eventually } from '../helpers/cloud.ts';
 
 const run = promisify(execFile);
@@ -256,6 +258,195 @@ describe('logvault CLI against logvault dev', () => {
       const summary = JSON.parse(err.stdout) as { failed: number; failures: { archiveKey: string }[] };
       expect(summary.failed).toBe(3);
       expect(summary.failures.map((f) => f.archiveKey)).toContain(keys.flipped);
+    });
+  });
+
+  describe('hostile keys, links and metadata', () => {
+    let s3: S3Client;
+    let ingest: string;
+    let bucket: string;
+    interface Row {
+      archiveKey: string;
+      originalKey: string;
+      modified: string;
+      version: { of: number; index: number };
+      policy: string;
+      unreadable: string[];
+    }
+    const listed = async (source: string) =>
+      JSON.parse((await cli('ls', '--source', source, '--json')).stdout) as Row[];
+    const archivedAll = (source: string, n: number) =>
+      eventually(async () => {
+        const rows = await listed(source);
+        return rows.length === n ? rows : undefined;
+      }, `${n} archive(s) of ${source}`);
+    const put = (key: string, body: string) =>
+      s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
+    beforeAll(() => {
+      const dev = devS3();
+      s3 = dev.s3;
+      ingest = dev.outputs.IngestBucketName as string;
+      bucket = dev.outputs.ArchiveBucketName as string;
+    });
+
+    it('keys with control characters: listed escaped for people and exact in JSON, restored, verified and held', async () => {
+      const source = 'cli-ctl';
+      const bodies: Record<string, string> = {
+        [`${source}/ctl\x01.log`]: 'one\n',
+        [`${source}/esc\x1b[31mred.log`]: 'two\n',
+        [`${source}/cr\r.log`]: 'three\n',
+      };
+      for (const [key, body] of Object.entries(bodies)) await put(key, body);
+      const rows = await archivedAll(source, 3);
+      expect(rows.map((r) => r.originalKey).sort()).toEqual(Object.keys(bodies).sort());
+
+      const human = await cli('ls', '--source', source);
+      for (const raw of ['\x01', '\x1b', '\r']) expect(human.stdout).not.toContain(raw);
+      expect(human.stdout).toContain('esc\\x1b[31mred.log');
+      expect(human.stdout).toContain('cr\\r.log');
+      expect(human.stderr).toBe('3 archive(s)\n');
+
+      const out = mkdtempSync(join(tmpdir(), 'lv-cli-ctl-'));
+      const restored = JSON.parse((await cli('restore', '--source', source, '-o', out, '--json')).stdout);
+      expect(restored).toMatchObject({ restored: 3, failed: 0 });
+      for (const [key, body] of Object.entries(bodies))
+        expect(readFileSync(join(out, key), 'utf8')).toBe(body);
+
+      expect((await cli('verify', '--source', source)).stdout).toBe('verified 3 of 3 archive(s); 0 failed\n');
+      const held = await cli('hold', '--source', source, '--json');
+      expect(JSON.parse(held.stdout)).toMatchObject({ failed: [] });
+      expect((JSON.parse(held.stdout).archives as string[]).sort()).toEqual(
+        rows.map((r) => r.archiveKey).sort(),
+      );
+      expect((await cli('release', '--source', source)).stderr).toContain('released 3 of 3 archive(s)');
+    });
+
+    it('a link inside the output directory: every restore through it is refused and named, nothing lands where it points', async () => {
+      const out = realpathSync(mkdtempSync(join(tmpdir(), 'lv-cli-link-')));
+      const elsewhere = mkdtempSync(join(tmpdir(), 'lv-cli-elsewhere-'));
+      symlinkSync(elsewhere, join(out, 'cli-test'));
+      const err = await cliFails('restore', '--source', 'cli-test', '-o', out);
+      expect(err.code).toBe(1);
+      expect(err.stderr).toContain(`refused to write ${join(out, 'cli-test')}: a symbolic link on the way`);
+      expect(readdirSync(elsewhere)).toEqual([]);
+      expect(readdirSync(out)).toEqual(['cli-test']);
+    });
+
+    it('versions of one key and keys that collapse to one path: ls tells them apart, restore keeps every one', async () => {
+      const source = 'cli-ver';
+      await put(`${source}/a.log`, 'first\n');
+      await archivedAll(source, 1);
+      await put(`${source}/a.log`, 'second\n');
+      await put(`${source}//b.log`, 'slashes\n');
+      await put(`${source}/b.log`, 'plain\n');
+      const rows = await archivedAll(source, 4);
+      const versions = rows.filter((r) => r.originalKey === `${source}/a.log`).map((r) => r.version);
+      expect(versions.sort((x, y) => x.index - y.index)).toEqual([
+        { of: 2, index: 1 },
+        { of: 2, index: 2 },
+      ]);
+      const human = await cli('ls', '--source', source);
+      for (const r of rows) expect(human.stdout).toContain(r.archiveKey);
+      expect(human.stdout).toMatch(/1\/2/);
+
+      const out = mkdtempSync(join(tmpdir(), 'lv-cli-ver-'));
+      const report = JSON.parse((await cli('restore', '--source', source, '-o', out, '--json')).stdout) as {
+        restored: number;
+        results: { archiveKey: string; path: string; renamed: boolean }[];
+      };
+      expect(report.restored).toBe(4);
+      // Each name follows from what ls shows: original key, modification time and archive id.
+      const names = restoreNames(
+        rows.map((r) => ({
+          originalKey: r.originalKey,
+          modified: new Date(r.modified),
+          id: parseArchiveKey(r.archiveKey)?.id as string,
+        })),
+      );
+      for (const [i, r] of rows.entries()) {
+        const result = report.results.find((x) => x.archiveKey === r.archiveKey);
+        expect(result?.path).toBe(join(realpathSync(out), ...(names[i]?.segments ?? [])));
+        expect(result?.renamed).toBe(true);
+      }
+      expect(readdirSync(join(out, source)).sort()).toHaveLength(4);
+    });
+
+    it('metadata that lies about the time or holds a malformed key never hides an archive', async () => {
+      const [row] = await listed('cli-test');
+      const key = (row as Row).archiveKey;
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const modified = new Date(head.Metadata?.['lv-source-modified'] ?? '');
+      await replaceMetadata(s3, bucket, key, {
+        'lv-source-modified': '1990-01-01',
+        'lv-source-key': '%E0%A4%A',
+      });
+      const range = [
+        '--from',
+        new Date(modified.getTime() - 1000).toISOString(),
+        '--to',
+        modified.toISOString(),
+      ];
+
+      const out = mkdtempSync(join(tmpdir(), 'lv-cli-1990-'));
+      const restored = await cli('restore', '--source', 'cli-test', ...range, '-o', out, '--json');
+      const report = JSON.parse(restored.stdout) as { results: { archiveKey: string; status: string }[] };
+      expect(report.results.find((r) => r.archiveKey === key)?.status).toBe('restored');
+      expect(restored.stderr).toContain(
+        `${key}: metadata says modified 1990-01-01, the authenticated time is`,
+      );
+
+      const held = JSON.parse((await cli('hold', '--source', 'cli-test', ...range, '--json')).stdout);
+      expect(held.archives).toContain(key);
+      const kept = await cliFails('release', '--source', 'cli-test', ...range);
+      expect(kept.stderr).toContain('only in part');
+      await cli('release', '--source', 'cli-test');
+
+      const after = (await listed('cli-test')).find((r) => r.archiveKey === key);
+      expect(after).toMatchObject({ policy: 'standard', unreadable: ['lv-source-key'] });
+      expect((await cli('verify', '--source', 'cli-test', '--json')).stdout).toMatch(/"failed": 0/);
+    });
+
+    it('a source with no archives fails verify, restore, hold and release, and lists empty', async () => {
+      for (const args of [
+        ['verify', '--source', 'nosuch'],
+        ['restore', '--source', 'nosuch', '-o', mkdtempSync(join(tmpdir(), 'lv-cli-none-'))],
+        ['hold', '--source', 'nosuch'],
+        ['release', '--source', 'nosuch'],
+      ]) {
+        const err = await cliFails(...args);
+        expect(err.code, args.join(' ')).toBe(1);
+        expect(err.stderr).toContain('no archives of source nosuch');
+      }
+      expect(JSON.parse((await cli('ls', '--source', 'nosuch', '--json')).stdout)).toEqual([]);
+    });
+
+    it('verify says how many it sampled of how many, and its help gives one default', async () => {
+      const total = (await listed('cli-test')).length;
+      const { stdout } = await cli('verify', '--source', 'cli-test', '--sample', '50');
+      const sampled = Math.round(total / 2);
+      expect(stdout).toBe(`${sampled} of ${total} sampled, ${sampled} verified; 0 failed\n`);
+      const help = (await cli('verify', '--help')).stdout;
+      expect(help.match(/\(default:/g)).toHaveLength(1);
+    });
+
+    it('missing archives are named, an original key gets its archive keys, and --json without -o is bad usage', async () => {
+      const missing = 'archive/cli-test/2001-01-01/nope.log.0123456789abcdef.lv';
+      for (const command of ['restore', 'hold', 'release']) {
+        const err = await cliFails(command, missing);
+        expect(err.code, command).toBe(1);
+        expect(err.stderr, command).toContain(`no such archive: ${missing}`);
+        expect(err.stderr, command).not.toMatch(/UnknownError|XML parse error/);
+      }
+      const archives = (await listed('cli-test')).filter((r) => r.originalKey === 'cli-test/plain.log');
+      const original = await cliFails('restore', 'cli-test/plain.log');
+      expect(original.stderr).toContain(
+        `no such archive: cli-test/plain.log; that is an original key, archived as: ${archives.map((r) => r.archiveKey).join(', ')}`,
+      );
+      const usage = await cliFails('restore', archives[0]?.archiveKey as string, '--json');
+      expect(usage.code).toBe(2);
+      expect(usage.stdout).toBe('');
+      for (const command of ['restore', 'hold', 'release'])
+        expect((await cli(command, '--help')).stdout).toContain('[archive-key]');
     });
   });
 

@@ -89,7 +89,7 @@ describe('an object over 1 GiB', () => {
     expect(head.ETag).toMatch(/-\d+"$/);
 
     const decoded = await decodeArchive(
-      { s3, keyring, bucket },
+      { s3, keyring, bucket, ingestBucket: ingest },
       outcome.archiveKey,
       new Writable({ write: (_c, _e, done) => done() }),
     );

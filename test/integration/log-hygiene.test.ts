@@ -104,7 +104,8 @@ describe('logs carry no secrets, signatures or log contents', () => {
     }, 'the log archived');
     const out = mkdtempSync(join(tmpdir(), 'lv-hygiene-out-'));
     const keyring = archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms());
-    await restoreToDirectory({ s3, keyring, bucket }, archiveKey as string, out);
+    const ingestBucket = cloud.outputs.IngestBucketName as string;
+    await restoreToDirectory({ s3, keyring, bucket, ingestBucket }, archiveKey as string, out);
     // The canaries really went through the pipeline.
     expect(readFileSync(join(out, 'hygiene', 'app.log'), 'utf8')).toContain(canary.password);
     expect(logs.records().some((r) => r.message === 'archived' && r.archiveKey === archiveKey)).toBe(true);

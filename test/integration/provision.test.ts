@@ -166,7 +166,8 @@ describe('POST /instances → provision queue → EC2', () => {
     );
     // One run, one object: the batch, archived whole until the archive side reads batches.
     expect(keys).toHaveLength(1);
-    const deps = { s3, keyring: archiveKeyring(String(cloud.outputs.ArchiveKeyArn), createKms()), bucket };
+    const keyring = archiveKeyring(String(cloud.outputs.ArchiveKeyArn), createKms());
+    const deps = { s3, keyring, bucket, ingestBucket: String(cloud.outputs.IngestBucketName) };
     const chunks: Buffer[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
