@@ -209,12 +209,16 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
       : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  if (written === 'exists') {
-    // A concurrent duplicate won the conditional write, or this very write did and S3's answer was
-    // lost, so the SDK's retry met the object it had just written: settle it either way.
+  if (written !== 'written') {
+    // A concurrent duplicate won the conditional write (or completed first and aborted this
+    // upload as a leftover), or this very write did and S3's answer was lost, so the SDK's retry
+    // met the object it had just written: settle it either way, once it is there.
     sealed.ciphertext.destroy();
     const won = await headArchive(s3, config.archiveBucket, archiveKey);
-    if (!won) throw new Error(`${archiveKey}: refused as existing, but not found`);
+    if (!won) {
+      const what = written === 'exists' ? 'refused as existing' : 'its multipart upload was aborted';
+      throw new Error(`${archiveKey}: ${what}, but no archive is there`);
+    }
     return settleExisting(s3, config.archiveBucket, archiveKey, won, policy, src);
   }
   const counts = await sealed.done;
