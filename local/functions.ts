@@ -47,6 +47,53 @@ export interface LocalFunctions {
 
 const projectRoot = resolvePath(import.meta.dirname, '..');
 
+/**
+ * Splits the functions' environments into what they all agree on, which this process can hold
+ * once, and the variables that differ between functions (each consumer's own dead-letter queue,
+ * say), which no single process.env can hold for all of them.
+ */
+export function splitEnvironments(environments: readonly Record<string, string>[]): {
+  shared: Record<string, string>;
+  distinct: Set<string>;
+} {
+  const shared: Record<string, string> = {};
+  const distinct = new Set<string>();
+  for (const environment of environments)
+    for (const [k, v] of Object.entries(environment)) {
+      if (k in shared && shared[k] !== v) distinct.add(k);
+      else shared[k] = v;
+    }
+  for (const k of distinct) delete shared[k];
+  return { shared, distinct };
+}
+
+let importing: Promise<unknown> = Promise.resolve();
+
+/**
+ * Imports a handler module with its function's own values of the `distinct` variables in
+ * process.env, and without the others'. Handlers read their config once, at import, as on Lambda,
+ * so that is when they must see them; imports take turns so no two overlap.
+ */
+function importWithEnvironment(
+  url: string,
+  environment: Record<string, string>,
+  distinct: ReadonlySet<string>,
+): Promise<Record<string, unknown>> {
+  const run = importing.then(async () => {
+    for (const k of distinct) {
+      if (k in environment) process.env[k] = environment[k];
+      else delete process.env[k];
+    }
+    try {
+      return (await import(url)) as Record<string, unknown>;
+    } finally {
+      for (const k of distinct) delete process.env[k];
+    }
+  });
+  importing = run.catch(() => undefined);
+  return run;
+}
+
 function lambdaContext(fn: LocalFunction, timeoutMs = fn.timeoutSeconds * 1000): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
@@ -68,13 +115,15 @@ function lambdaContext(fn: LocalFunction, timeoutMs = fn.timeoutSeconds * 1000):
 
 /**
  * Reads the functions and their triggers from the packaged template. Each function's environment
- * is the template's, resolved against the local stack; since handlers share this process, the
- * variables are merged, and two functions giving one variable different values is refused.
+ * is the template's, resolved against the local stack. Handlers share this process: what the
+ * functions agree on goes into process.env, and each handler is imported with its own values of
+ * the variables they do not agree on.
  */
 export async function loadFunctions(template: CfnTemplate, stack: LocalStack): Promise<LocalFunctions> {
   const byArn = new Map<string, LocalFunction>();
   const byLogical = new Map<string, LocalFunction>();
-  const env: Record<string, string> = {};
+  const environments: Record<string, string>[] = [];
+  let distinct: ReadonlySet<string> = new Set();
   const resources = Object.entries(template.Resources);
 
   for (const [id, res] of resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
@@ -85,12 +134,10 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
       MemorySize?: number;
       Environment?: { Variables?: Record<string, string> };
     };
-    const environment = p.Environment?.Variables ?? {};
-    for (const [k, v] of Object.entries(environment)) {
-      if (k in env && env[k] !== v)
-        throw new Error(`local cloud: functions disagree on ${k} (${env[k]} vs ${v})`);
-      env[k] = String(v);
-    }
+    const environment = Object.fromEntries(
+      Object.entries(p.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+    environments.push(environment);
     const dot = p.Handler.lastIndexOf('.');
     const file = p.Handler.slice(0, dot);
     const exportName = p.Handler.slice(dot + 1);
@@ -105,10 +152,8 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
       environment,
       async invoke(event, opts) {
         if (!loaded) {
-          const mod = (await import(pathToFileURL(resolvePath(projectRoot, `${file}.ts`)).href)) as Record<
-            string,
-            unknown
-          >;
+          const url = pathToFileURL(resolvePath(projectRoot, `${file}.ts`)).href;
+          const mod = await importWithEnvironment(url, environment, distinct);
           const handler = mod[exportName];
           if (typeof handler !== 'function')
             throw new Error(`${p.Handler}: no exported function ${exportName}`);
@@ -121,7 +166,9 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
     byArn.set(arn, fn);
     byLogical.set(id, fn);
   }
-  Object.assign(process.env, env);
+  const split = splitEnvironments(environments);
+  distinct = split.distinct;
+  Object.assign(process.env, split.shared);
 
   const queueByArn = new Map<string, string>();
   for (const [id, res] of resources) {

@@ -2,10 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import { sendToDeadLetterQueue } from './dead-letter.ts';
 import { deadlineSignal } from './deadline.ts';
-import { MalformedEventError, PoisonMessageError } from './errors.ts';
+import { MalformedEventError, PoisonMessageError, RefusedMessageError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
 /** A logger whose every line names the record's messageId. */
@@ -36,15 +38,45 @@ function recordLog(messageId: string): RecordLog {
 export interface BatchOptions {
   /** Handle records one at a time, in order, instead of all at once. */
   readonly sequential?: boolean;
+  /**
+   * The consumer's own dead-letter queue. A record that throws a PoisonMessageError (a refused one
+   * included) is sent there at once, with its reason, and reported as done: retrying it could
+   * never succeed. Without it, such a record is retried until SQS's redrive moves it.
+   */
+  readonly deadLetter?: { readonly sqs: SQSClient; readonly queueUrl: string };
 }
 
-/** Counts failures by kind (the error's class name), one metric per kind, so dashboards split poison from transient. */
-function countFailures(kinds: ReadonlyMap<string, number>): void {
-  for (const [kind, n] of kinds) {
+/** One metric per dimension value (failures by the error's class, refusals by reason), so dashboards split them. */
+function countBy(metric: string, dimension: string, counts: ReadonlyMap<string, number>): void {
+  for (const [value, n] of counts) {
     const single = metrics.singleMetric();
-    single.addDimension('kind', kind);
-    single.addMetric('Failures', MetricUnit.Count, n);
+    single.addDimension(dimension, value);
+    single.addMetric(metric, MetricUnit.Count, n);
   }
+}
+
+const increment = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+
+/**
+ * Sends the poison records to the dead-letter queue and answers the failures that remain: those
+ * whose copy the queue did not accept stay failed, and are retried like any other failure.
+ */
+async function deadLetterPoison(
+  target: NonNullable<BatchOptions['deadLetter']>,
+  poison: ReadonlyMap<string, { record: SQSRecord; error: PoisonMessageError }>,
+  response: SQSBatchResponse,
+  signal: AbortSignal,
+): Promise<SQSBatchResponse> {
+  const letters = [...poison.values()];
+  const { sent, errors } = await sendToDeadLetterQueue(target.sqs, target.queueUrl, letters, signal);
+  if (sent.size > 0)
+    logger.warn('sent refused and malformed messages to the dead-letter queue', { count: sent.size });
+  if (sent.size < poison.size)
+    logger.error('could not dead-letter some messages; they stay on their queue for a retry', {
+      count: poison.size - sent.size,
+      error: errorSummary(errors[0]),
+    });
+  return { batchItemFailures: response.batchItemFailures.filter((f) => !sent.has(f.itemIdentifier)) };
 }
 
 /** What a log line may say about an error: its class and message, never its cause chain or other fields. */
@@ -89,8 +121,9 @@ export function parseJsonBody<S extends z.ZodType>(body: string, schema: S, what
 /**
  * Runs a record handler over an SQS batch and reports partial failures: a record that throws is
  * retried (and eventually dead-lettered) on its own, and its neighbours are deleted as done, even
- * when every record fails. A record without a messageId cannot be reported, so it is logged and
- * skipped; SQS never sends one, and one that is not there cannot be lost.
+ * when every record fails. With `deadLetter`, a poison record goes to the dead-letter queue at
+ * once instead. A record without a messageId cannot be reported, so it is logged and skipped; SQS
+ * never sends one, and one that is not there cannot be lost.
  */
 export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
   return async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
@@ -104,6 +137,8 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
       return { batchItemFailures: [] };
     }
     const failures = new Map<string, number>();
+    const refusals = new Map<string, number>();
+    const poison = new Map<string, { record: SQSRecord; error: PoisonMessageError }>();
     const deadline = deadlineSignal(context);
     const onRecord = async (record: SQSRecord) => {
       const log = recordLog(record.messageId);
@@ -113,21 +148,34 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
         await handleRecord(record, log, deadline.signal, context);
       } catch (error) {
         const summary = errorSummary(error);
-        failures.set(summary.name, (failures.get(summary.name) ?? 0) + 1);
-        log.error('record failed', { error: summary });
+        if (error instanceof RefusedMessageError) {
+          increment(refusals, error.reason);
+          log.error('message refused', { reason: error.reason, error: summary });
+        } else {
+          increment(failures, summary.name);
+          log.error('record failed', { error: summary });
+        }
+        // A copy needs a body; SQS never sends a record without one.
+        if (error instanceof PoisonMessageError && typeof record.body === 'string' && record.body !== '')
+          poison.set(record.messageId, { record, error });
         throw error;
       }
     };
     try {
       // A processor per invocation: its state is per batch, and local runs invoke concurrently.
-      return await processPartialResponse({ Records: records }, onRecord, new BatchProcessor(EventType.SQS), {
-        context,
-        throwOnFullBatchFailure: false,
-        processInParallel: !opts.sequential,
-      });
+      const response = await processPartialResponse(
+        { Records: records },
+        onRecord,
+        new BatchProcessor(EventType.SQS),
+        { context, throwOnFullBatchFailure: false, processInParallel: !opts.sequential },
+      );
+      return opts.deadLetter && poison.size > 0
+        ? await deadLetterPoison(opts.deadLetter, poison, response, deadline.signal)
+        : response;
     } finally {
       deadline.cancel();
-      countFailures(failures);
+      countBy('Failures', 'kind', failures);
+      countBy('Refused', 'reason', refusals);
     }
   };
 }

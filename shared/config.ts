@@ -22,11 +22,19 @@ export function loadConfig<S extends z.ZodType>(
 export const archiveEnv = z.object({
   ARCHIVE_BUCKET: z.string().min(3),
   ARCHIVE_KEY_ARN: z.string().startsWith('arn:'),
+  /** The only bucket whose objects are archived: a job naming any other is refused. */
+  INGEST_BUCKET: z.string().min(3),
+  /** Where refused and malformed jobs go at once. */
+  DEAD_LETTER_QUEUE_URL: z.url(),
 });
 export type ArchiveEnv = z.infer<typeof archiveEnv>;
 
 export const ingestEnv = z.object({
   ARCHIVE_QUEUE_URL: z.url(),
+  /** The only bucket whose notifications become archive jobs. */
+  INGEST_BUCKET: z.string().min(3),
+  /** Where refused and malformed notifications go at once. */
+  DEAD_LETTER_QUEUE_URL: z.url(),
 });
 export type IngestEnv = z.infer<typeof ingestEnv>;
 

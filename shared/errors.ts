@@ -8,6 +8,29 @@ export class PoisonMessageError extends Error {
   override readonly name: string = 'PoisonMessageError';
 }
 
+/** Why a well-formed message was refused; a metric dimension, so a short fixed word. */
+export type RefusalReason =
+  | 'archive-bucket'
+  | 'foreign-bucket'
+  | 'reserved-key'
+  | 'source-mismatch'
+  | 'policy-mismatch';
+
+/**
+ * A well-formed message that asks for what logvault never does: act on a bucket other than the
+ * ingest bucket, on a reserved key, or under a source or policy other than its key's. Refused
+ * before anything is read, and never retried.
+ */
+export class RefusedMessageError extends PoisonMessageError {
+  override readonly name = 'RefusedMessageError';
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An invocation event of the wrong shape as a whole (not SQS, not scheduled): there is no record to fail alone. */
 export class MalformedEventError extends Error {
   override readonly name = 'MalformedEventError';

@@ -3,18 +3,13 @@ import { Readable } from 'node:stream';
 import type { KmsKeyringNode } from '@aws-crypto/client-node';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { IntegrityError } from '../errors.ts';
-import {
-  computeExpiry,
-  type Policy,
-  type PolicySet,
-  resolvePolicy,
-  storageClassAtWrite,
-} from '../policy/index.ts';
+import { IntegrityError, RefusedMessageError } from '../errors.ts';
+import { computeExpiry, type Policy, type PolicySet, storageClassAtWrite } from '../policy/index.ts';
+import { admitJob } from './admit-job.ts';
 import { chooseCodec } from './codec.ts';
 import { sha256Of } from './digest.ts';
 import type { ArchiveJob } from './job.ts';
-import { archiveKeyFor, expiryIndexKey, splitSourceKey } from './layout.ts';
+import { archiveKeyFor, expiryIndexKey } from './layout.ts';
 import { CONTEXT, toS3Metadata } from './metadata.ts';
 import { seal } from './seal.ts';
 import { headSource, openSource, type SourceObject } from './source-object.ts';
@@ -23,7 +18,12 @@ import { abortLeftoverUploads, MULTIPART_SOURCE_BYTES, writeArchive } from './up
 export interface ArchiveDeps {
   readonly s3: S3Client;
   readonly keyring: KmsKeyringNode;
-  readonly config: { readonly archiveBucket: string; readonly archiveKeyArn: string };
+  readonly config: {
+    /** The only bucket whose objects are archived (and, if the policy says so, deleted). */
+    readonly ingestBucket: string;
+    readonly archiveBucket: string;
+    readonly archiveKeyArn: string;
+  };
   readonly policies: PolicySet;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => Date;
@@ -44,14 +44,6 @@ export type ArchiveOutcome =
 
 // Objects up to this size are read once into memory to hash them; larger ones are hashed in a first pass.
 const IN_MEMORY_BYTES = 8 * 1024 * 1024;
-
-function policyFor(job: ArchiveJob, policies: PolicySet): Policy {
-  // The job names the policy chosen at ingest; if that policy has since been renamed, choose again.
-  return (
-    policies.policies.find((p) => p.name === job.policy) ??
-    resolvePolicy(policies, { source: job.source }).policy
-  );
-}
 
 /** Gives the plaintext digest before the archive is written, plus a body to read the plaintext from. */
 async function digestFirst(
@@ -146,15 +138,19 @@ async function settleExisting(
 /**
  * Archives one source object: compress, encrypt, write once under its deterministic key, verify,
  * index its expiry, and delete the source only when the policy asks and the archive is verified.
+ * A job that may not run (see admitJob) is refused with a RefusedMessageError before anything is read.
  */
 export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise<ArchiveOutcome> {
   const { s3, config, logger } = deps;
-  const src = await headSource(s3, job);
+  const admission = admitJob(job, { ...config, policies: deps.policies });
+  if ('refused' in admission)
+    throw new RefusedMessageError(admission.refused.reason, admission.refused.message);
+  const { source, policy } = admission.admitted;
+  const src = await headSource(s3, admission.admitted);
   if (!src) {
     logger.warn('source object vanished before it was archived; dropping the job', { objectKey: job.key });
     return { status: 'vanished' };
   }
-  const policy = policyFor(job, deps.policies);
   const { sha256, body } = await digestFirst(s3, src);
   const archiveKey = archiveKeyFor({ bucket: src.bucket, key: src.key, sha256 }, src.lastModified);
   const existing = await headArchive(s3, config.archiveBucket, archiveKey);
@@ -165,7 +161,6 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
   const expires = computeExpiry(policy, archivedAt);
   const { head, body: plaintext } = await firstBytes(await body());
   const codec = chooseCodec({ name: policy.codec.name, level: policy.codec.level }, head);
-  const { source } = splitSourceKey(src.key);
   const sealed = seal(plaintext, {
     codec,
     keyring: deps.keyring,
@@ -214,12 +209,16 @@ export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise
       : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  if (written === 'exists') {
-    // A concurrent duplicate won the conditional write, or this very write did and S3's answer was
-    // lost, so the SDK's retry met the object it had just written: settle it either way.
+  if (written !== 'written') {
+    // A concurrent duplicate won the conditional write (or completed first and aborted this
+    // upload as a leftover), or this very write did and S3's answer was lost, so the SDK's retry
+    // met the object it had just written: settle it either way, once it is there.
     sealed.ciphertext.destroy();
     const won = await headArchive(s3, config.archiveBucket, archiveKey);
-    if (!won) throw new Error(`${archiveKey}: refused as existing, but not found`);
+    if (!won) {
+      const what = written === 'exists' ? 'refused as existing' : 'its multipart upload was aborted';
+      throw new Error(`${archiveKey}: ${what}, but no archive is there`);
+    }
     return settleExisting(s3, config.archiveBucket, archiveKey, won, policy, src);
   }
   const counts = await sealed.done;

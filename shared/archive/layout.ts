@@ -32,6 +32,21 @@ export interface SourceIdentity {
   readonly sha256: string;
 }
 
+/** Where logvault keeps its own state in the archive bucket (the sweeper's checkpoint and reports). */
+export const STATE_PREFIX = '_logvault/';
+
+/**
+ * First key segments no source may have: the archive bucket's own prefixes and logvault's state
+ * (a literal, so that bundles which only split keys leave it out; a test ties it to the prefixes).
+ * An ingest key under one of them could otherwise name, or be mistaken for, what logvault itself
+ * keeps there, so such keys are refused rather than archived.
+ */
+export const RESERVED_SOURCES: readonly string[] = ['archive', 'expiry', '_logvault'];
+
+export function isReservedSource(source: string): boolean {
+  return RESERVED_SOURCES.includes(source);
+}
+
 /** Source name given to objects uploaded at the bucket's top level, outside any source folder. */
 export const UNSOURCED = '_unsourced';
 

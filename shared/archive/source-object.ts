@@ -17,7 +17,10 @@ export interface SourceObject {
 }
 
 /** Looks the source object up; undefined when it no longer exists. */
-export async function headSource(s3: S3Client, job: ArchiveJob): Promise<SourceObject | undefined> {
+export async function headSource(
+  s3: S3Client,
+  job: Pick<ArchiveJob, 'bucket' | 'key' | 'versionId' | 'eventTime'>,
+): Promise<SourceObject | undefined> {
   try {
     const head = await s3.send(
       new HeadObjectCommand({

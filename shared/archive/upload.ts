@@ -31,6 +31,14 @@ export interface ArchiveWrite {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * `exists`: the conditional write found the key taken. `upload-gone`: the multipart upload was
+ * aborted under it, which a concurrent duplicate that completed first does to the uploads still
+ * open under its key (see abortLeftoverUploads); whether the archive exists is for the caller to
+ * check.
+ */
+export type WriteResult = 'written' | 'exists' | 'upload-gone';
+
 /** Reads up to `limit` bytes ahead, to learn whether a stream is small before choosing where it goes. */
 async function readAhead(
   body: Readable,
@@ -79,7 +87,7 @@ function boundTo(s3: S3Client, signal: AbortSignal | undefined): S3Client {
  * (its body destroyed, its in-flight requests cancelled) rather than through lib-storage's own
  * abort, which answers at once and leaves AbortMultipartUpload to run after the caller moved on.
  */
-export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<'written' | 'exists'> {
+export async function writeArchive(s3: S3Client, w: ArchiveWrite): Promise<WriteResult> {
   w.signal?.throwIfAborted();
   let body: Readable | undefined;
   const stop = () => {
@@ -101,7 +109,7 @@ async function write(
   s3: S3Client,
   w: ArchiveWrite,
   streaming: (body: Readable) => void,
-): Promise<'written' | 'exists'> {
+): Promise<WriteResult> {
   // lib-storage would buffer the first part anyway; reading it here lets small archives go in one PUT.
   const { head, rest } = await readAhead(w.body, PART_SIZE);
   const params: Omit<PutObjectCommandInput, 'Body'> = {
@@ -140,6 +148,7 @@ async function write(
     if (isAwsError(error, 'PreconditionFailed', 412)) return 'exists';
     // The SDK reports an aborted request as its own AbortError; the caller wants the reason.
     if (w.signal?.aborted) throw w.signal.reason;
+    if (isAwsError(error, 'NoSuchUpload')) return 'upload-gone';
     throw error;
   }
 }

@@ -1,16 +1,16 @@
+import { refusalFor } from '../archive/admit-job.ts';
 import type { ArchiveJob } from '../archive/job.ts';
-import { splitSourceKey } from '../archive/layout.ts';
-import { type PolicySet, resolvePolicy } from '../policy/index.ts';
+import { RefusedMessageError } from '../errors.ts';
 import { readNotification, type SkippedEntry, type UploadedObject } from './notification.ts';
 
-function jobFor(object: UploadedObject, policies: PolicySet): ArchiveJob {
-  const { source } = splitSourceKey(object.key);
-  const { policy } = resolvePolicy(policies, { source });
+/**
+ * The job names the object and nothing else: its source and policy are decided from the key when
+ * it is archived, so a policies.json deployed in between cannot make the two disagree.
+ */
+function jobFor(object: UploadedObject): ArchiveJob {
   return {
     bucket: object.bucket,
     key: object.key,
-    source,
-    policy: policy.name,
     eventTime: object.eventTime,
     ...(object.versionId ? { versionId: object.versionId } : {}),
     ...(object.eTag ? { eTag: object.eTag } : {}),
@@ -18,16 +18,19 @@ function jobFor(object: UploadedObject, policies: PolicySet): ArchiveJob {
   };
 }
 
-/** One notification body's archive jobs, one per uploaded object with its policy, and what it skips. */
+/**
+ * One notification body's archive jobs, one per uploaded object, and what it skips. A body naming
+ * any object logvault may not act on (another bucket than `ingestBucket`, a reserved key) is
+ * refused whole: S3 sends one record per notification, so such a body did not come from it.
+ */
 export function planIngest(
   body: string,
-  policies: PolicySet,
+  ingestBucket: string,
 ): { jobs: ArchiveJob[]; skipped: SkippedEntry[] } {
   const { objects, skipped } = readNotification(body);
-  return { jobs: objects.map((o) => jobFor(o, policies)), skipped };
-}
-
-/** Turns one notification body into one archive job per uploaded object, each with its policy. */
-export function planArchiveJobs(body: string, policies: PolicySet): ArchiveJob[] {
-  return planIngest(body, policies).jobs;
+  for (const object of objects) {
+    const refusal = refusalFor(object, { ingestBucket });
+    if (refusal) throw new RefusedMessageError(refusal.reason, `notification ${refusal.message}`);
+  }
+  return { jobs: objects.map(jobFor), skipped };
 }

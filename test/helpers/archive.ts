@@ -1,7 +1,7 @@
 import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalCloud } from '#local/cloud.ts';
-import { archiveObject } from '#shared/archive/archive-object.ts';
+import { type ArchiveDeps, archiveObject } from '#shared/archive/archive-object.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { policies } from '#shared/policies.ts';
@@ -22,7 +22,26 @@ export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
   );
 }
 
-/** Uploads `body` to the ingest bucket and archives it at once through the real core. */
+/** The archive core's dependencies in a local cloud, with the stack's buckets and key. */
+export function archiveDeps(cloud: LocalCloud, s3: S3Client): ArchiveDeps {
+  const keyArn = cloud.outputs.ArchiveKeyArn as string;
+  return {
+    s3,
+    keyring: archiveKeyring(keyArn, createKms()),
+    policies,
+    logger: { info: () => undefined, warn: () => undefined },
+    config: {
+      ingestBucket: cloud.outputs.IngestBucketName as string,
+      archiveBucket: cloud.outputs.ArchiveBucketName as string,
+      archiveKeyArn: keyArn,
+    },
+  };
+}
+
+/**
+ * Uploads `body` to the ingest bucket and archives it at once through the real core, with a job
+ * as the ingest function sends it: the object alone, its source and policy decided from the key.
+ */
 export async function archiveNow(
   cloud: LocalCloud,
   s3: S3Client,
@@ -30,23 +49,10 @@ export async function archiveNow(
   body: Buffer | string,
 ): Promise<string> {
   const ingest = cloud.outputs.IngestBucketName as string;
-  const keyArn = cloud.outputs.ArchiveKeyArn as string;
   await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
   const outcome = await archiveObject(
-    {
-      bucket: ingest,
-      key,
-      source: key.split('/')[0] as string,
-      policy: 'standard',
-      eventTime: new Date().toISOString(),
-    },
-    {
-      s3,
-      keyring: archiveKeyring(keyArn, createKms()),
-      policies,
-      logger: { info: () => undefined, warn: () => undefined },
-      config: { archiveBucket: cloud.outputs.ArchiveBucketName as string, archiveKeyArn: keyArn },
-    },
+    { bucket: ingest, key, eventTime: new Date().toISOString() },
+    archiveDeps(cloud, s3),
   );
   if (outcome.status !== 'archived') throw new Error(`${key} was not archived: ${outcome.status}`);
   return outcome.archiveKey;

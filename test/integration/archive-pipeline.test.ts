@@ -19,6 +19,7 @@ import { createKms } from '#shared/clients/aws.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { listKeys, queueDepth } from '../helpers/archive.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { readDeadLetters } from '../helpers/dead-letters.ts';
 import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 
 let cloud: LocalCloud;
@@ -109,13 +110,7 @@ describe('delivery guarantees', () => {
       }),
     );
     const archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction');
-    const job = JSON.stringify({
-      bucket: ingest,
-      key: 'dupes/app.log',
-      source: 'dupes',
-      policy: 'standard',
-      eventTime: new Date().toISOString(),
-    });
+    const job = JSON.stringify({ bucket: ingest, key: 'dupes/app.log', eventTime: new Date().toISOString() });
     const results = await Promise.all([
       archiveFn?.invoke(sqsEvent(sqsRecord(job, 'a'))),
       archiveFn?.invoke(sqsEvent(sqsRecord(job, 'b'))),
@@ -134,7 +129,7 @@ describe('delivery guarantees', () => {
     expect(await archivesOf('dupes')).toHaveLength(1);
   });
 
-  it('skips s3:TestEvent and sends a malformed body to the dead-letter queue, without failing its neighbours', async () => {
+  it('skips s3:TestEvent and sends a malformed body to the dead-letter queue at once, without failing its neighbours', async () => {
     const queue = cloud.outputs.IngestQueueUrl as string;
     await sqs.send(
       new SendMessageCommand({
@@ -160,6 +155,13 @@ describe('delivery guarantees', () => {
       'the malformed message in the DLQ',
       60_000,
     );
+    const [letter] = await readDeadLetters(sqs, [cloud.outputs.IngestDeadLetterQueueUrl as string]);
+    expect(letter?.body).toBe('{"not": "an s3 event"');
+    expect(letter?.note).toMatchObject({
+      reason: 'malformed',
+      receiveCount: 1,
+      error: 'message body is not JSON',
+    });
   });
 
   it('drops a job whose source vanished instead of retrying it forever', async () => {
@@ -167,8 +169,6 @@ describe('delivery guarantees', () => {
     const body = JSON.stringify({
       bucket: ingest,
       key: 'gone/never-there.log',
-      source: 'gone',
-      policy: 'standard',
       eventTime: new Date().toISOString(),
     });
     const res = await archiveFn?.invoke(sqsEvent(sqsRecord(body)));

@@ -32,9 +32,13 @@ let outDir: string;
 let s3: S3Client;
 let sqs: SQSClient;
 
+/** Imports a function's bundle with that function's own environment, read at import as on Lambda. */
 async function bundledHandler(fn: string): Promise<Handler> {
   const dir = join(outDir, fn);
   execFileSync('unzip', ['-q', '-o', join(outDir, `${fn}.zip`), '-d', dir]);
+  const local = cloud.functions.functions.find((f) => f.handler === `functions/${fn}.handler`);
+  if (!local) throw new Error(`no function ${fn} in the template`);
+  Object.assign(process.env, local.environment);
   const mod = (await import(pathToFileURL(join(dir, 'functions', `${fn}.mjs`)).href)) as { handler: Handler };
   return mod.handler;
 }
@@ -80,8 +84,6 @@ beforeAll(async () => {
   cloud = started;
   s3 = new S3Client({ forcePathStyle: true });
   sqs = new SQSClient({});
-  // Each bundle reads its configuration from the environment at import, as on Lambda.
-  for (const fn of cloud.functions.functions) Object.assign(process.env, fn.environment);
 }, 300_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { archiveObject } from '#shared/archive/archive-object.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { decodeArchive } from '#shared/archive/open-archive.ts';
 import { createKms } from '#shared/clients/aws.ts';
-import { policies } from '#shared/policies.ts';
+import { archiveDeps } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 
 const MiB = 1024 * 1024;
@@ -63,20 +63,8 @@ describe('an object over 1 GiB', () => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 50);
     const outcome = await archiveObject(
-      {
-        bucket: ingest,
-        key: 'big/huge.log',
-        source: 'big',
-        policy: 'standard',
-        eventTime: new Date().toISOString(),
-      },
-      {
-        s3,
-        keyring,
-        policies,
-        logger: { info: () => undefined, warn: () => undefined },
-        config: { archiveBucket: bucket, archiveKeyArn: cloud.outputs.ArchiveKeyArn as string },
-      },
+      { bucket: ingest, key: 'big/huge.log', eventTime: new Date().toISOString() },
+      { ...archiveDeps(cloud, s3), keyring },
     );
     clearInterval(sampler);
 

@@ -98,6 +98,22 @@ describe('the local stack agrees with the packaged template', () => {
     }
   });
 
+  it('gives every function its own environment, as the template declares it', async () => {
+    for (const fn of cloud.functions.functions) {
+      const want = (await cloud.stack.resolve(cloud.template.Resources[fn.logicalId]?.Properties)) as {
+        Environment?: { Variables?: Record<string, unknown> };
+      };
+      const variables = Object.entries(want.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]);
+      expect(fn.environment, fn.logicalId).toEqual(Object.fromEntries(variables));
+    }
+    // Each consumer's own dead-letter queue: no one value for the whole process.
+    const own = (id: string) =>
+      cloud.functions.functions.find((f) => f.logicalId === id)?.environment.DEAD_LETTER_QUEUE_URL;
+    expect(own('IngestLambdaFunction')).toBe(cloud.outputs.IngestDeadLetterQueueUrl);
+    expect(own('ArchiveLambdaFunction')).toBe(cloud.outputs.ArchiveDeadLetterQueueUrl);
+    expect(process.env.DEAD_LETTER_QUEUE_URL).toBeUndefined();
+  });
+
   it('gives every function a role of its own, with the template inline policy', async () => {
     const iam = new IAMClient({});
     const functions = resourcesOf('AWS::Lambda::Function');

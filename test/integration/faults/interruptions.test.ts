@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
@@ -21,10 +21,9 @@ import {
   summaryRow,
 } from '../../helpers/fault-invariants.ts';
 import { type FaultProxy, on } from '../../helpers/fault-proxy.ts';
+import { pauseNotifications } from '../../helpers/notifications.ts';
 
 const MiB = 1024 * 1024;
-// Outside the stack, so no notification races the test's own invocations of the archive function.
-const SIDE_BUCKET = 'lv-faults-side';
 let cloud: LocalCloud;
 let proxy: FaultProxy;
 let direct: DirectClients;
@@ -33,15 +32,21 @@ let archiveFn: LocalFunction;
 let outputs: Record<string, string>;
 const rows: SummaryRow[] = [];
 
+let ingest: string;
+
+/** An archive job as the ingest function sends it. */
 function job(key: string): string {
-  return JSON.stringify({
-    bucket: SIDE_BUCKET,
-    key,
-    source: key.split('/')[0],
-    policy: 'standard',
-    eventTime: new Date().toISOString(),
-  });
+  return JSON.stringify({ bucket: ingest, key, eventTime: new Date().toISOString() });
 }
+
+let resumeNotifications: (() => Promise<void>) | undefined;
+/** For tests that invoke the archive function themselves: no notification-driven job races them. */
+const withNotificationsPaused = () => {
+  beforeAll(async () => {
+    resumeNotifications = await pauseNotifications(direct.s3, ingest);
+  });
+  afterAll(() => resumeNotifications?.());
+};
 
 async function exists(bucket: string, key: string): Promise<boolean> {
   return direct.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
@@ -58,7 +63,7 @@ beforeAll(async () => {
   direct = directClients(moto);
   outputs = cloud.outputs as Record<string, string>;
   archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction') as LocalFunction;
-  await direct.s3.send(new CreateBucketCommand({ Bucket: SIDE_BUCKET }));
+  ingest = outputs.IngestBucketName as string;
 });
 afterAll(async () => {
   if (rows.length > 0) reportSummary('interruptions', rows);
@@ -96,18 +101,18 @@ describe('a failure in the middle of a multipart upload', () => {
 });
 
 describe('a handler that nears its timeout mid-stream', () => {
+  withNotificationsPaused();
+
   it('aborts its upload before the deadline, fails the record, and a retry archives it whole', async () => {
     const archive = outputs.ArchiveBucketName as string;
     const key = 'deadline/big.bin';
     const content = randomBytes(20 * MiB);
-    await direct.s3.send(new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: key, Body: content }));
+    await direct.s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: content }));
     proxy.resetStats();
     // Part 2 is held past the deadline, so the deadline falls while the multipart upload is open.
     proxy.setRules([{ match: on.part(archive, 2), kind: 'delay', delayMs: 6_000, calls: [1] }]);
     // A small neighbour in the same batch finishes well before the deadline and is not retried.
-    await direct.s3.send(
-      new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: 'neighbour/ok.log', Body: 'ok\n' }),
-    );
+    await direct.s3.send(new PutObjectCommand({ Bucket: ingest, Key: 'neighbour/ok.log', Body: 'ok\n' }));
     const batch = sqsEvent(
       sqsRecord(job(key), 'deadline-1'),
       sqsRecord(job('neighbour/ok.log'), 'neighbour'),
@@ -125,7 +130,7 @@ describe('a handler that nears its timeout mid-stream', () => {
     expect(calls('CompleteMultipartUpload', archive)).toBe(0);
     expect(await openUploads(direct, [archive])).toBe(0);
     expect(await listKeys(direct.s3, archive, 'archive/deadline/')).toEqual([]);
-    expect(await exists(SIDE_BUCKET, key)).toBe(true);
+    expect(await exists(ingest, key)).toBe(true);
 
     proxy.setRules([]);
     const retry = await archiveFn.invoke(sqsEvent(sqsRecord(job(key), 'deadline-2')));
@@ -133,7 +138,7 @@ describe('a handler that nears its timeout mid-stream', () => {
     const [archived, ...more] = await listKeys(direct.s3, archive, 'archive/deadline/');
     expect(more).toEqual([]);
     expect(archived).toBeDefined();
-    expect(await exists(SIDE_BUCKET, key)).toBe(false);
+    expect(await exists(ingest, key)).toBe(false);
     const outcome = await assess(direct, outputs, new Map([[key, content]]));
     rows.push({
       ...summaryRow('deadline mid-stream, then retried', proxy, outcome),
@@ -146,11 +151,13 @@ describe('a handler that nears its timeout mid-stream', () => {
 });
 
 describe("a lost answer to the archive's conditional PUT", () => {
+  withNotificationsPaused();
+
   it("settles the retry's 412 as its own archive: expiry indexed and source deleted", async () => {
     const archive = outputs.ArchiveBucketName as string;
     const key = 'lost-answer/app.log';
     const content = Buffer.from('written once, answered never\n');
-    await direct.s3.send(new PutObjectCommand({ Bucket: SIDE_BUCKET, Key: key, Body: content }));
+    await direct.s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: content }));
     proxy.resetStats();
     proxy.setRules([
       { match: on.operation('s3', 'PutObject', archive), kind: 'reset', phase: 'response', calls: [1] },
@@ -165,6 +172,6 @@ describe("a lost answer to the archive's conditional PUT", () => {
     expect(more).toEqual([]);
     const indexed = await listKeys(direct.s3, archive, EXPIRY_PREFIX);
     expect(indexed.filter((k) => k.endsWith(`/${archived}`))).toHaveLength(1);
-    expect(await exists(SIDE_BUCKET, key)).toBe(false);
+    expect(await exists(ingest, key)).toBe(false);
   });
 });

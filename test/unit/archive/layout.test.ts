@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ARCHIVE_PREFIX,
   archiveId,
   archiveKeyFor,
+  EXPIRY_PREFIX,
   expiryIndexKey,
+  isReservedSource,
   parseArchiveKey,
+  RESERVED_SOURCES,
+  STATE_PREFIX,
   sourceRange,
   splitSourceKey,
 } from '#shared/archive/layout.ts';
+import { REPORT_PREFIX } from '#shared/sweep/report.ts';
+import { STATE_KEY } from '#shared/sweep/state.ts';
 
 const identity = { bucket: 'ingest', key: 'web-1/var/log/app.log', sha256: 'ab'.repeat(32) };
 const day = new Date('2026-11-24T23:59:59Z');
@@ -62,5 +69,26 @@ describe('archive key layout', () => {
     expect(r.startAfter && r.startAfter < 'archive/web-1/2026-11-20/').toBe(true);
     expect(r.startAfter && r.startAfter > 'archive/web-1/2026-11-19/zzz').toBe(true);
     expect(r.endDay).toBe('2026-11-22');
+  });
+});
+
+describe('reserved source names', () => {
+  it('cover every prefix logvault writes in the archive bucket', () => {
+    const written = [
+      archiveKeyFor(identity, day),
+      expiryIndexKey(day, archiveKeyFor(identity, day)),
+      STATE_KEY,
+      `${REPORT_PREFIX}2026-11-24T00:00:00.000Z-run.json`,
+    ];
+    for (const key of written) expect(isReservedSource(splitSourceKey(key).source), key).toBe(true);
+    expect(STATE_KEY.startsWith(STATE_PREFIX)).toBe(true);
+    expect([...RESERVED_SOURCES].sort()).toEqual(
+      [ARCHIVE_PREFIX, EXPIRY_PREFIX, STATE_PREFIX].map((p) => p.slice(0, -1)).sort(),
+    );
+  });
+
+  it('are only those first segments', () => {
+    for (const source of ['web', 'archived', 'Archive', 'expiry-app', '_unsourced', 'i-0abc'])
+      expect(isReservedSource(source), source).toBe(false);
   });
 });

@@ -86,6 +86,38 @@ describe('writeArchive', () => {
     });
   });
 
+  it('sends If-None-Match: * with the CompleteMultipartUpload of a large archive, which is what makes it write-once', async () => {
+    mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    await expect(writeArchive(s3, { ...base, body: big() })).resolves.toBe('written');
+    const [complete, ...more] = mock.commandCalls(CompleteMultipartUploadCommand);
+    expect(more).toEqual([]);
+    expect(complete?.args[0].input).toMatchObject({ Bucket: base.bucket, Key: base.key, IfNoneMatch: '*' });
+  });
+
+  it('reports a multipart upload whose completion lost the race as an existing archive', async () => {
+    mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    mock.on(CompleteMultipartUploadCommand).rejects(
+      new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+      }),
+    );
+    await expect(writeArchive(s3, { ...base, body: big() })).resolves.toBe('exists');
+  });
+
+  it('reports a multipart upload aborted under it (by a duplicate that completed first) as gone, never completing it', async () => {
+    const gone = new S3ServiceException({
+      name: 'NoSuchUpload',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 404 },
+    });
+    mock.on(UploadPartCommand).resolvesOnce({ ETag: '"p1"' }).rejects(gone);
+    mock.on(AbortMultipartUploadCommand).rejects(gone);
+    await expect(writeArchive(s3, { ...base, body: big() })).resolves.toBe('upload-gone');
+    expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
   it('aborts the multipart upload, and never completes it, when the deadline signal fires mid-stream', async () => {
     mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
     const deadline = new AbortController();

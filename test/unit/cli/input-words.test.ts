@@ -59,6 +59,14 @@ describe('sourceNameProblem', () => {
     expect(sourceNameProblem('')).toBe('must not be empty');
     expect(sourceNameProblem('a'.repeat(129))).toBe('must be at most 128 characters (it has 129)');
   });
+
+  it('refuses the reserved source names, and only those', () => {
+    for (const name of ['archive', 'expiry'])
+      expect(sourceNameProblem(name)).toBe(
+        "is reserved: archive, expiry, _logvault are logvault's own prefixes, so the pipeline would refuse what is shipped under it",
+      );
+    for (const name of ['archived', 'Archive', 'expiry-app']) expect(sourceNameProblem(name)).toBeUndefined();
+  });
 });
 
 describe('describeFsError', () => {

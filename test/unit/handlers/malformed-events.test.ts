@@ -1,27 +1,62 @@
-import { createServer, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fromMessageAttributes } from '#shared/dead-letter.ts';
 import { MalformedEventError } from '#shared/errors.ts';
 import { type CapturedOutput, captureOutput } from '../../helpers/capture-logs.ts';
 import { s3Notification, sqsRecord } from '../../helpers/events.ts';
 import { lambdaContext } from '../../helpers/lambda.ts';
 
-// Every AWS call goes to this server, which counts it and fails it: none of these events may reach AWS.
+// Every AWS call goes to this server, which counts it and fails it: none of these events may reach
+// AWS, except that the ingest and archive functions send each of them, at once, to their DLQ.
 let requests = 0;
 let aws: Server;
+let deadLetterQueue: string;
+let deadLettered: { body: string; note: ReturnType<typeof fromMessageAttributes> }[] = [];
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface BatchEntry {
+  Id: string;
+  MessageBody: string;
+  MessageAttributes: Parameters<typeof fromMessageAttributes>[0];
+}
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 let handlers: Record<'ingest' | 'archive' | 'provision' | 'sweep' | 'api', Handler>;
 let logs: CapturedOutput;
 
 beforeAll(async () => {
-  aws = createServer((_req, res) => {
+  aws = createServer(async (req, res) => {
+    const body = await bodyOf(req);
+    const batch = req.headers['x-amz-target'] === 'AmazonSQS.SendMessageBatch' ? JSON.parse(body) : undefined;
+    if (batch?.QueueUrl === deadLetterQueue) {
+      const entries = batch.Entries as BatchEntry[];
+      for (const e of entries)
+        deadLettered.push({ body: e.MessageBody, note: fromMessageAttributes(e.MessageAttributes) });
+      const Successful = entries.map((e) => ({
+        Id: e.Id,
+        MessageId: `dlq-${e.Id}`,
+        MD5OfMessageBody: md5(e.MessageBody),
+      }));
+      res
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.0' })
+        .end(JSON.stringify({ Successful }));
+      return;
+    }
     requests += 1;
     res.writeHead(400, { 'content-type': 'application/json' }).end('{"__type":"NotInThisTest"}');
   });
   await new Promise<void>((r) => aws.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
+  deadLetterQueue = `${endpoint}/123456789012/dead-letters`;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'us-east-1',
@@ -39,6 +74,7 @@ beforeAll(async () => {
     INSTANCE_PROFILE_ARN: 'arn:aws:iam::123456789012:instance-profile/unit',
     AMI_PARAMETER: '/aws/service/ami',
     SWEEP_QUEUE_URL: `${endpoint}/123456789012/sweep`,
+    DEAD_LETTER_QUEUE_URL: deadLetterQueue,
   });
   const load = async (name: string) =>
     ((await import(`#functions/${name}.ts`)) as { handler: Handler }).handler;
@@ -53,6 +89,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => aws.close(() => r())));
 beforeEach(() => {
   requests = 0;
+  deadLettered = [];
   logs = captureOutput();
 });
 afterEach(() => logs.stop());
@@ -63,6 +100,32 @@ const failedIds = (res: unknown) =>
 const logged = (message: string) => logs.records().filter((r) => r.message === message);
 
 const sqsConsumers = ['ingest', 'archive', 'provision', 'sweep'] as const;
+/** Consumers given their dead-letter queue: poison goes there at once instead of being retried. */
+const deadLettering: readonly string[] = ['ingest', 'archive'];
+
+/**
+ * Poison records never succeed: a consumer with a DLQ sends each there at once, as malformed with
+ * the error that names the problem, and reports it done; the others fail it for SQS to retry.
+ */
+function expectPoisonHandled(
+  name: string,
+  res: unknown,
+  bad: { messageId: string; body: string }[],
+  reason: RegExp,
+) {
+  if (!deadLettering.includes(name)) {
+    expect(failedIds(res)).toEqual(bad.map((r) => r.messageId).sort());
+    expect(deadLettered).toEqual([]);
+    return;
+  }
+  expect(failedIds(res)).toEqual([]);
+  expect(deadLettered.map((d) => d.note?.messageId).sort()).toEqual(bad.map((r) => r.messageId).sort());
+  const byId = new Map(bad.map((r) => [r.messageId, r.body]));
+  for (const d of deadLettered) {
+    expect(d.body).toBe(byId.get(d.note?.messageId ?? ''));
+    expect(d.note).toMatchObject({ reason: 'malformed', error: expect.stringMatching(reason) });
+  }
+}
 
 /** Bodies each consumer can never process; none of them needs AWS to be refused. */
 const garbage: Record<(typeof sqsConsumers)[number], [string, string, RegExp][]> = {
@@ -173,24 +236,29 @@ describe.each(sqsConsumers)('%s refuses events that are not SQS batches', (name)
     });
   });
 
-  it.each(garbage[name])('fails %s alone, naming the problem', async (_what, body, reason) => {
-    const res = await invoke(name, { Records: [sqsRecord(body, 'bad')] });
-    expect(failedIds(res)).toEqual(['bad']);
-    const [failure] = logged('record failed');
-    expect(failure).toMatchObject({
-      messageId: 'bad',
-      error: { name: 'PoisonMessageError', message: expect.stringMatching(reason) },
-    });
-    expect(requests).toBe(0);
-  });
+  it.each(garbage[name])(
+    'fails or dead-letters %s alone, naming the problem',
+    async (_what, body, reason) => {
+      const res = await invoke(name, { Records: [sqsRecord(body, 'bad')] });
+      expectPoisonHandled(name, res, [{ messageId: 'bad', body }], reason);
+      const [failure] = logged('record failed');
+      expect(failure).toMatchObject({
+        messageId: 'bad',
+        error: { name: 'PoisonMessageError', message: expect.stringMatching(reason) },
+      });
+      expect(requests).toBe(0);
+    },
+  );
 
-  it('reports each of 10,000 garbage records as its own failure without calling AWS', async () => {
+  it('handles each of 10,000 garbage records on its own, calling nothing but its DLQ', {
+    timeout: 60_000,
+  }, async () => {
     const bodies = garbage[name];
     const records = Array.from({ length: 10_000 }, (_, i) =>
       sqsRecord((bodies[i % bodies.length] as [string, string, RegExp])[1], `m-${i}`),
     );
     const res = await invoke(name, { Records: records });
-    expect(failedIds(res)).toEqual(records.map((r) => r.messageId).sort());
+    expectPoisonHandled(name, res, records, /./);
     expect(logged('record failed')).toHaveLength(10_000);
     expect(requests).toBe(0);
   });

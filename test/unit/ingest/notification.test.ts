@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PoisonMessageError } from '#shared/errors.ts';
+import { PoisonMessageError, RefusedMessageError } from '#shared/errors.ts';
 import { decodeEventKey, uploadedObjects } from '#shared/ingest/notification.ts';
-import { planArchiveJobs } from '#shared/ingest/plan-jobs.ts';
-import { policies } from '#shared/policies.ts';
+import { planIngest } from '#shared/ingest/plan-jobs.ts';
 import { s3Notification } from '../../helpers/events.ts';
 
 describe('decodeEventKey', () => {
@@ -57,14 +56,55 @@ describe('uploadedObjects', () => {
   });
 });
 
-describe('planArchiveJobs', () => {
-  it('gives each object its source and policy', () => {
-    const [job] = planArchiveJobs(s3Notification('b-1', 'i-0abc/var/log/messages'), policies);
-    expect(job).toMatchObject({ source: 'i-0abc', policy: 'instances', key: 'i-0abc/var/log/messages' });
+describe('planIngest', () => {
+  it('names the object alone: its source and policy are decided when it is archived', () => {
+    const { jobs } = planIngest(s3Notification('b-1', 'i-0abc/var/log/messages'), 'b-1');
+    expect(jobs).toEqual([
+      {
+        bucket: 'b-1',
+        key: 'i-0abc/var/log/messages',
+        eventTime: expect.any(String),
+        eTag: expect.any(String),
+        size: expect.any(Number),
+        versionId: expect.any(String),
+      },
+    ]);
   });
 
-  it('archives a key with no source folder under the default policy rather than dropping it', () => {
-    const [job] = planArchiveJobs(s3Notification('b-1', 'stray.log'), policies);
-    expect(job).toMatchObject({ source: '_unsourced', policy: policies.defaultPolicy.name });
+  it('plans a key with no source folder rather than dropping it', () => {
+    const { jobs } = planIngest(s3Notification('b-1', 'stray.log'), 'b-1');
+    expect(jobs.map((j) => j.key)).toEqual(['stray.log']);
+  });
+
+  const refusalOf = (body: string) => {
+    try {
+      planIngest(body, 'b-1');
+    } catch (error) {
+      return error;
+    }
+    throw new Error('not refused');
+  };
+
+  it('refuses a notification naming a bucket other than the ingest bucket, whole', () => {
+    const records = (bucket: string, key: string) =>
+      (JSON.parse(s3Notification(bucket, key)) as { Records: unknown[] }).Records;
+    const mixed = JSON.stringify({
+      Records: [...records('b-1', 'web/a.log'), ...records('other', 'web/b.log')],
+    });
+    for (const forged of [s3Notification('someone-elses-bucket', 'web/a.log'), mixed]) {
+      const error = refusalOf(forged);
+      expect(error).toBeInstanceOf(RefusedMessageError);
+      expect(error).toMatchObject({ reason: 'foreign-bucket' });
+    }
+  });
+
+  it.each([
+    'archive/web/2026-11-24/a.log.0123456789abcdef.lv',
+    'expiry/2026-11-24/x',
+    '_logvault/sweeper/state.json',
+  ])('refuses a notification for the reserved key %s', (key) => {
+    const error = refusalOf(s3Notification('b-1', key));
+    expect(error).toBeInstanceOf(RefusedMessageError);
+    expect(error).toMatchObject({ reason: 'reserved-key' });
   });
 });
