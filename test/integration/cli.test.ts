@@ -444,7 +444,8 @@ describe('logvault CLI against logvault dev', () => {
       );
       const usage = await cliFails('restore', archives[0]?.archiveKey as string, '--json');
       expect(usage.code).toBe(2);
-      expect(usage.stdout).toBe('');
+      // No log bytes reach stdout: only the one JSON document every --json failure prints.
+      expect(JSON.parse(usage.stdout)).toEqual({ error: expect.stringContaining('-o'), exitCode: 2 });
       for (const command of ['restore', 'hold', 'release'])
         expect((await cli(command, '--help')).stdout).toContain('[archive-key]');
     });
