@@ -105,12 +105,16 @@ const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const instant = z.iso.datetime();
 const generation = z.string().refine(isGenerationId, 'is not a generation id');
 
-const common = {
+/** What a member is, wherever it is stored: in a pack (with its place there) or in the ledger. */
+export const memberDescription = {
   id: z.string().regex(/^[0-9a-f]{32}$/),
   source: z.string().min(1),
   time: instant,
   sha256: z.string().regex(SHA256),
   size: count,
+};
+/** Where a member's bytes are in a pack: its group, and its slice of the group's plaintext. */
+const placement = {
   group: z.number().int().min(-1),
   offset: count,
   length: count,
@@ -118,18 +122,17 @@ const common = {
 const batchRef = { batch: z.string(), prev: z.string().nullable() };
 const range = { path: z.string().min(1), generation, start: count, end: count };
 
-export const packMemberSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    ...common,
+/** The fields of each kind of member, beyond its description and placement. */
+export const memberKindFields = {
+  object: {
     kind: z.literal('object'),
     bucket: z.string().min(3),
     key: z.string().min(1),
     revision: z.string(),
     modified: instant,
     eTag: z.string(),
-  }),
-  z.strictObject({
-    ...common,
+  },
+  segment: {
     ...range,
     ...batchRef,
     kind: z.literal('segment'),
@@ -139,16 +142,24 @@ export const packMemberSchema = z.discriminatedUnion('kind', [
     uid: z.number().int().optional(),
     gid: z.number().int().optional(),
     mtime: instant.optional(),
-  }),
-  z.strictObject({
-    ...common,
+  },
+  gap: {
     ...range,
     ...batchRef,
     kind: z.literal('gap'),
     reason: z.enum(GAP_REASONS),
-  }),
+  },
+};
+
+export const packMemberSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...memberDescription, ...placement, ...memberKindFields.object }),
+  z.strictObject({ ...memberDescription, ...placement, ...memberKindFields.segment }),
+  z.strictObject({ ...memberDescription, ...placement, ...memberKindFields.gap }),
 ]);
 export type PackMember = z.infer<typeof packMemberSchema>;
+type WithoutPlacement<T> = T extends unknown ? Omit<T, keyof typeof placement> : never;
+/** A member without its place in a pack: what it is, of whichever kind. */
+export type MemberDescription = WithoutPlacement<PackMember>;
 
 export const packGroupSchema = z.strictObject({
   offset: count,
