@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { parseJsonBody, sqsBatch } from '#shared/batch.ts';
-import { createS3, createSqs } from '#shared/clients/aws.ts';
+import { createDocumentClient, createS3, createSqs } from '#shared/clients/aws.ts';
 import { loadConfig, sweepEnv } from '#shared/config.ts';
 import { MalformedEventError } from '#shared/errors.ts';
 import { logger, metrics } from '#shared/powertools.ts';
@@ -15,6 +15,7 @@ import { runSweep } from '#shared/sweep/run.ts';
 const config = loadConfig(sweepEnv);
 const s3 = createS3();
 const sqs = createSqs();
+const ledger = { ddb: createDocumentClient(), table: config.MEMBERS_TABLE };
 
 function record(report: SweepReport): void {
   const counts: [string, number][] = [
@@ -34,6 +35,7 @@ async function runOnce(now: Date, context: Context): Promise<SweepReport> {
   const report = await runSweep({
     s3,
     bucket: config.ARCHIVE_BUCKET,
+    ledger,
     now,
     shouldStop: () => context.getRemainingTimeInMillis() < RESERVE_MS,
     log: (message, detail) => logger.info(message, detail ?? {}),

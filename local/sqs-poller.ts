@@ -65,10 +65,36 @@ export function failedMessageIds(trigger: QueueTrigger, event: SQSEvent, result:
   return new Set(ids as string[]);
 }
 
+/** SQS takes at most this many entries in one receive, delete or visibility call. */
+const SQS_BATCH = 10;
+/** Lambda's synchronous invocation payload limit: gathering stops before an event outgrows it. */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+/** What one record adds to the event beyond its body (ids, receipt handle, attributes). */
+const RECORD_OVERHEAD_BYTES = 1024;
+
+const chunks = <T>(items: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / SQS_BATCH) }, (_, i) =>
+    items.slice(i * SQS_BATCH, (i + 1) * SQS_BATCH),
+  );
+
+/** When a batch is complete: full, as large as an invocation may be, or its window over. */
+export function batchComplete(
+  trigger: Pick<QueueTrigger, 'batchSize' | 'batchingWindowSeconds'>,
+  gathered: { count: number; bytes: number; elapsedMs: number },
+): boolean {
+  return (
+    gathered.count >= trigger.batchSize ||
+    gathered.bytes >= MAX_EVENT_BYTES ||
+    gathered.elapsedMs >= trigger.batchingWindowSeconds * 1000
+  );
+}
+
 /**
- * Polls one queue the way Lambda's event-source mapping does: batches of up to BatchSize, the
- * handler invoked once per batch, succeeded messages deleted, failed ones left to be retried
- * and, after the queue's maxReceiveCount, moved to its dead-letter queue by SQS itself.
+ * Polls one queue the way Lambda's event-source mapping does: from the first message received,
+ * it gathers up to BatchSize (10 per receive, as SQS allows) until the batching window passes,
+ * then invokes the handler once per batch, deletes the succeeded messages and leaves the failed
+ * ones to be retried and, after the queue's maxReceiveCount, moved to its dead-letter queue by
+ * SQS itself.
  */
 export function startPoller(
   sqs: SQSClient,
@@ -79,73 +105,103 @@ export function startPoller(
   const abort = new AbortController();
   const lease = opts.leaseSeconds ?? 10;
 
-  /** Keeps the batch hidden while the handler runs; a failed renewal only risks a duplicate delivery. */
-  function holdWhile<T>(messages: Message[], work: Promise<T>): Promise<T> {
-    const renew = setInterval(
-      () => {
-        sqs
-          .send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: trigger.queueUrl,
-              Entries: messages.map((m, i) => ({
-                Id: String(i),
-                ReceiptHandle: m.ReceiptHandle,
-                VisibilityTimeout: lease,
-              })),
-            }),
-          )
-          .catch(() => undefined);
-      },
-      (lease * 1000) / 3,
+  async function setVisibility(messages: readonly Message[], seconds: number): Promise<void> {
+    await Promise.all(
+      chunks(messages).map((part) =>
+        sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: trigger.queueUrl,
+            Entries: part.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: seconds,
+            })),
+          }),
+        ),
+      ),
     );
-    return work.finally(() => clearInterval(renew));
   }
 
-  async function once(): Promise<void> {
+  /** Keeps the batch hidden while it is gathered and handled; a failed renewal only risks a duplicate delivery. */
+  function hold(messages: readonly Message[]): () => void {
+    const renew = setInterval(
+      () => setVisibility(messages, lease).catch(() => undefined),
+      (lease * 1000) / 3,
+    );
+    return () => clearInterval(renew);
+  }
+
+  async function receive(max: number, waitSeconds: number): Promise<Message[]> {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: trigger.queueUrl,
-        MaxNumberOfMessages: Math.min(trigger.batchSize, 10),
-        WaitTimeSeconds: 1,
+        MaxNumberOfMessages: Math.min(max, SQS_BATCH),
+        WaitTimeSeconds: waitSeconds,
         VisibilityTimeout: lease,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
       { abortSignal: abort.signal },
     );
-    if (Messages.length === 0) return;
-    const event = toEvent(trigger, Messages, opts.region);
+    return Messages;
+  }
+
+  async function gather(messages: Message[]): Promise<void> {
+    const started = Date.now();
+    let bytes = 0;
+    const add = (more: Message[]) => {
+      messages.push(...more);
+      for (const m of more) bytes += (m.Body?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+    };
+    add(await receive(trigger.batchSize, 1));
+    if (messages.length === 0) return;
+    while (
+      !stopping &&
+      !batchComplete(trigger, { count: messages.length, bytes, elapsedMs: Date.now() - started })
+    ) {
+      const left = trigger.batchingWindowSeconds * 1000 - (Date.now() - started);
+      const more = await receive(trigger.batchSize - messages.length, Math.min(Math.floor(left / 1000), 20));
+      if (more.length === 0 && left < 1000) await new Promise((r) => setTimeout(r, Math.max(left, 0)));
+      add(more);
+    }
+  }
+
+  async function once(): Promise<void> {
+    const messages: Message[] = [];
+    const release = hold(messages);
+    try {
+      await gather(messages);
+      if (messages.length === 0) return;
+      await invoke(messages);
+    } finally {
+      release();
+    }
+  }
+
+  async function invoke(messages: Message[]): Promise<void> {
+    const event = toEvent(trigger, messages, opts.region);
     let failed: Set<string>;
     let error: unknown;
     try {
-      failed = failedMessageIds(trigger, event, await holdWhile(Messages, trigger.fn.invoke(event)));
+      failed = failedMessageIds(trigger, event, await trigger.fn.invoke(event));
     } catch (e) {
       error = e;
       failed = new Set(event.Records.map((r) => r.messageId));
     }
-    const succeeded = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    const retried = Messages.filter((m) => failed.has(m.MessageId ?? ''));
-    if (succeeded.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: trigger.queueUrl,
-          Entries: succeeded.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
-    if (retried.length > 0) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: trigger.queueUrl,
-          Entries: retried.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: opts.retryDelaySeconds,
-          })),
-        }),
-      );
-    }
-    opts.onBatch?.({ trigger, received: Messages.length, failed: retried.length, error });
+    const succeeded = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+    const retried = messages.filter((m) => failed.has(m.MessageId ?? ''));
+    await Promise.all(
+      chunks(succeeded).map((part) =>
+        sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: trigger.queueUrl,
+            Entries: part.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        ),
+      ),
+    );
+    if (retried.length > 0) await setVisibility(retried, opts.retryDelaySeconds);
+    opts.onBatch?.({ trigger, received: messages.length, failed: retried.length, error });
   }
 
   const loop = (async () => {

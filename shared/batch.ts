@@ -6,7 +6,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { sendToDeadLetterQueue } from './dead-letter.ts';
-import { deadlineSignal } from './deadline.ts';
+import { DEADLINE_MARGIN_MS, deadlineSignal } from './deadline.ts';
 import { MalformedEventError, PoisonMessageError, RefusedMessageError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
@@ -126,6 +126,48 @@ export function parseJsonBody<S extends z.ZodType>(body: string, schema: S, what
  * never sends one, and one that is not there cannot be lost.
  */
 export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
+  return reportingBatch(opts, async () => async (record, log, signal, context) => {
+    signal.throwIfAborted();
+    await handleRecord(record, log, signal, context);
+  });
+}
+
+/**
+ * Handles a whole batch at once; answers the error of each record that failed, by messageId
+ * (a record it does not name succeeded). It sees only records with a string body. `logFor` gives
+ * the log lines about one record.
+ */
+export type BatchHandler = (
+  records: SQSRecord[],
+  signal: AbortSignal,
+  context: Context,
+  logFor: (messageId: string) => RecordLog,
+) => Promise<ReadonlyMap<string, unknown>>;
+
+/**
+ * Like {@link sqsBatch}, for work that needs the whole batch at once (packing many records into
+ * one archive): the handler decides every record's outcome, and each one is then reported,
+ * logged, counted and (if poison) dead-lettered exactly as sqsBatch does for a record alone.
+ */
+export function sqsWholeBatch(handleBatch: BatchHandler, opts: BatchOptions = {}) {
+  return reportingBatch(opts, async (records, _signal, context) => {
+    const bodied = records.filter((r) => typeof r.body === 'string');
+    // Stops a margin earlier than a record alone would, so reporting and dead-lettering still fit.
+    const early = deadlineSignal(context, 2 * DEADLINE_MARGIN_MS);
+    const failures = await handleBatch(bodied, early.signal, context, recordLog).finally(() =>
+      early.cancel(),
+    );
+    return async (record) => {
+      if (failures.has(record.messageId)) throw failures.get(record.messageId);
+    };
+  });
+}
+
+/** The part of a batch both forms share: parsing, the deadline, reporting, metrics and dead-lettering. */
+function reportingBatch(
+  opts: BatchOptions,
+  prepare: (records: SQSRecord[], signal: AbortSignal, context: Context) => Promise<RecordHandler>,
+) {
   return async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
     const records: SQSRecord[] = [];
     sqsRecords(event).forEach((record, index) => {
@@ -140,28 +182,28 @@ export function sqsBatch(handleRecord: RecordHandler, opts: BatchOptions = {}) {
     const refusals = new Map<string, number>();
     const poison = new Map<string, { record: SQSRecord; error: PoisonMessageError }>();
     const deadline = deadlineSignal(context);
-    const onRecord = async (record: SQSRecord) => {
-      const log = recordLog(record.messageId);
-      try {
-        deadline.signal.throwIfAborted();
-        if (typeof record.body !== 'string') throw new PoisonMessageError('record has no string body');
-        await handleRecord(record, log, deadline.signal, context);
-      } catch (error) {
-        const summary = errorSummary(error);
-        if (error instanceof RefusedMessageError) {
-          increment(refusals, error.reason);
-          log.error('message refused', { reason: error.reason, error: summary });
-        } else {
-          increment(failures, summary.name);
-          log.error('record failed', { error: summary });
-        }
-        // A copy needs a body; SQS never sends a record without one.
-        if (error instanceof PoisonMessageError && typeof record.body === 'string' && record.body !== '')
-          poison.set(record.messageId, { record, error });
-        throw error;
-      }
-    };
     try {
+      const handleRecord = await prepare(records, deadline.signal, context);
+      const onRecord = async (record: SQSRecord) => {
+        const log = recordLog(record.messageId);
+        try {
+          if (typeof record.body !== 'string') throw new PoisonMessageError('record has no string body');
+          await handleRecord(record, log, deadline.signal, context);
+        } catch (error) {
+          const summary = errorSummary(error);
+          if (error instanceof RefusedMessageError) {
+            increment(refusals, error.reason);
+            log.error('message refused', { reason: error.reason, error: summary });
+          } else {
+            increment(failures, summary.name);
+            log.error('record failed', { error: summary });
+          }
+          // A copy needs a body; SQS never sends a record without one.
+          if (error instanceof PoisonMessageError && typeof record.body === 'string' && record.body !== '')
+            poison.set(record.messageId, { record, error });
+          throw error;
+        }
+      };
       // A processor per invocation: its state is per batch, and local runs invoke concurrently.
       const response = await processPartialResponse(
         { Records: records },

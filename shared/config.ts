@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_PACK_THRESHOLD_BYTES, MAX_PACK_PLAINTEXT_BYTES } from './archive/pack-limits.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -26,6 +27,15 @@ export const archiveEnv = z.object({
   INGEST_BUCKET: z.string().min(3),
   /** Where refused and malformed jobs go at once. */
   DEAD_LETTER_QUEUE_URL: z.url(),
+  /** The member ledger: which archive holds each packed member. */
+  MEMBERS_TABLE: z.string().min(3),
+  /** Sources up to this many bytes are packed with others; larger ones keep an archive of their own. */
+  PACK_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_PACK_PLAINTEXT_BYTES)
+    .default(DEFAULT_PACK_THRESHOLD_BYTES),
 });
 export type ArchiveEnv = z.infer<typeof archiveEnv>;
 
@@ -72,6 +82,8 @@ export type ProvisionWorkerEnv = z.infer<typeof provisionWorkerEnv>;
 
 export const sweepEnv = z.object({
   ARCHIVE_BUCKET: z.string().min(3),
+  /** The member ledger, whose items of a deleted archive the sweeper removes. */
+  MEMBERS_TABLE: z.string().min(3),
   SWEEP_QUEUE_URL: z.url(),
 });
 export type SweepEnv = z.infer<typeof sweepEnv>;

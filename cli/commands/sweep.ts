@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createS3 } from '#shared/clients/aws.ts';
+import { createDocumentClient, createS3 } from '#shared/clients/aws.ts';
 import type { SweepReport } from '#shared/sweep/report.ts';
 import { runSweep, type SweepOptions } from '#shared/sweep/run.ts';
 import { canAsk, confirm } from '../confirm.ts';
@@ -69,7 +69,12 @@ export function registerSweep(program: Command): void {
     .action(async (opts: SweepOpts) => {
       const now = parseInstant(opts.now, '--now');
       const target = await resolveTarget(program.opts());
-      const run = { s3: createS3(), bucket: output(target, 'ArchiveBucketName'), now: now ?? new Date() };
+      const run = {
+        s3: createS3(),
+        bucket: output(target, 'ArchiveBucketName'),
+        ledger: { ddb: createDocumentClient(), table: output(target, 'MembersTableName') },
+        now: now ?? new Date(),
+      };
       if (now && !opts.dryRun) await confirmMovedClock(run, opts);
       const report = await runSweep({ ...run, dryRun: Boolean(opts.dryRun) });
       if (opts.json) printJson(report);

@@ -97,8 +97,9 @@ async function indexExpiry(s3: S3Client, bucket: string, expires: Date, archiveK
   );
 }
 
-async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
-  // Deleting the exact version archived: a newer upload under the same key is never touched.
+/** Deletes exactly the source version that was archived. */
+export async function deleteSource(s3: S3Client, src: SourceObject): Promise<void> {
+  // A newer upload under the same key is never touched.
   await s3.send(new DeleteObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId }));
 }
 
@@ -140,12 +141,20 @@ async function settleExisting(
  * index its expiry, and delete the source only when the policy asks and the archive is verified.
  * A job that may not run (see admitJob) is refused with a RefusedMessageError before anything is read.
  */
-export async function archiveObject(job: ArchiveJob, deps: ArchiveDeps): Promise<ArchiveOutcome> {
+export async function archiveObject(
+  job: ArchiveJob,
+  deps: ArchiveDeps,
+  opts: { readonly keepSource?: boolean } = {},
+): Promise<ArchiveOutcome> {
   const { s3, config, logger } = deps;
   const admission = admitJob(job, { ...config, policies: deps.policies });
   if ('refused' in admission)
     throw new RefusedMessageError(admission.refused.reason, admission.refused.message);
-  const { source, policy } = admission.admitted;
+  const { source } = admission.admitted;
+  // With keepSource the caller deletes the source itself, once it has recorded what it holds.
+  const policy = opts.keepSource
+    ? { ...admission.admitted.policy, deleteSourceAfterArchive: false }
+    : admission.admitted.policy;
   const src = await headSource(s3, admission.admitted);
   if (!src) {
     logger.warn('source object vanished before it was archived; dropping the job', { objectKey: job.key });

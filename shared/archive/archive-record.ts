@@ -22,6 +22,23 @@ export function parseArchiveJob(body: string): ArchiveJob {
   return parsed.data;
 }
 
+/** Records one archived job's metrics: bytes, ratio and latency when it was archived, and its outcome. */
+export function recordArchiveMetrics(
+  metrics: Pick<Metrics, 'addMetric'>,
+  eventTime: string,
+  outcome: ArchiveOutcome,
+): void {
+  if (outcome.status === 'archived') {
+    metrics.addMetric('BytesIn', MetricUnit.Bytes, outcome.bytesIn);
+    metrics.addMetric('BytesOut', MetricUnit.Bytes, outcome.bytesOut);
+    if (outcome.bytesOut > 0)
+      metrics.addMetric('CompressionRatio', MetricUnit.NoUnit, outcome.bytesIn / outcome.bytesOut);
+    metrics.addMetric('ArchiveLatencyMs', MetricUnit.Milliseconds, Date.now() - Date.parse(eventTime));
+  }
+  const counter = { archived: 'Archived', duplicate: 'Duplicates', vanished: 'SourcesVanished' } as const;
+  metrics.addMetric(counter[outcome.status], MetricUnit.Count, 1);
+}
+
 /** Archives the job in one message body and records its metrics. */
 export async function archiveRecord(
   body: string,
@@ -30,14 +47,6 @@ export async function archiveRecord(
 ): Promise<ArchiveOutcome> {
   const job = parseArchiveJob(body);
   const outcome = await archiveObject(job, deps);
-  if (outcome.status === 'archived') {
-    metrics.addMetric('BytesIn', MetricUnit.Bytes, outcome.bytesIn);
-    metrics.addMetric('BytesOut', MetricUnit.Bytes, outcome.bytesOut);
-    if (outcome.bytesOut > 0)
-      metrics.addMetric('CompressionRatio', MetricUnit.NoUnit, outcome.bytesIn / outcome.bytesOut);
-    metrics.addMetric('ArchiveLatencyMs', MetricUnit.Milliseconds, Date.now() - Date.parse(job.eventTime));
-  }
-  const counter = { archived: 'Archived', duplicate: 'Duplicates', vanished: 'SourcesVanished' } as const;
-  metrics.addMetric(counter[outcome.status], MetricUnit.Count, 1);
+  recordArchiveMetrics(metrics, job.eventTime, outcome);
   return outcome;
 }

@@ -1,5 +1,16 @@
 import { PassThrough, type Transform } from 'node:stream';
-import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import { promisify } from 'node:util';
+import {
+  constants,
+  createGunzip,
+  createGzip,
+  createZstdCompress,
+  createZstdDecompress,
+  gunzip,
+  gzip,
+  zstdCompress,
+  zstdDecompress,
+} from 'node:zlib';
 
 /**
  * How the plaintext was encoded before encryption.
@@ -58,19 +69,18 @@ const CHUNK = IO_CHUNK;
  */
 const FAST_LEVEL_WINDOW_LOG = 20;
 
+function zstdParams(level: number): Record<number, number> {
+  return {
+    [constants.ZSTD_c_compressionLevel]: level,
+    [constants.ZSTD_c_checksumFlag]: 1,
+    ...(level === 3 || level === 4 ? { [constants.ZSTD_c_windowLog]: FAST_LEVEL_WINDOW_LOG } : {}),
+  };
+}
+
 export function compressor(choice: CodecChoice): Transform {
   switch (choice.codec) {
-    case 'zstd': {
-      const level = choice.level ?? 3;
-      return createZstdCompress({
-        chunkSize: CHUNK,
-        params: {
-          [constants.ZSTD_c_compressionLevel]: level,
-          [constants.ZSTD_c_checksumFlag]: 1,
-          ...(level === 3 || level === 4 ? { [constants.ZSTD_c_windowLog]: FAST_LEVEL_WINDOW_LOG } : {}),
-        },
-      });
-    }
+    case 'zstd':
+      return createZstdCompress({ chunkSize: CHUNK, params: zstdParams(choice.level ?? 3) });
     case 'gzip':
       return createGzip({ level: choice.level ?? 6, chunkSize: CHUNK });
     case 'identity':
@@ -86,5 +96,38 @@ export function decompressor(codec: Codec): Transform {
       return createGunzip({ chunkSize: CHUNK });
     case 'identity':
       return new PassThrough();
+  }
+}
+
+const zstdAsync = promisify(zstdCompress);
+const unzstdAsync = promisify(zstdDecompress);
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** One whole buffer as one frame of the codec (on the thread pool, so timers keep running). */
+export async function compressBuffer(choice: CodecChoice, input: Buffer): Promise<Buffer> {
+  switch (choice.codec) {
+    case 'zstd':
+      return zstdAsync(input, { params: zstdParams(choice.level ?? 3) });
+    case 'gzip':
+      return gzipAsync(input, { level: choice.level ?? 6 });
+    case 'identity':
+      return input;
+  }
+}
+
+/** Decodes one whole buffer, refusing to produce more than `maxOutputLength` bytes. */
+export async function decompressBuffer(
+  codec: Codec,
+  input: Buffer,
+  maxOutputLength: number,
+): Promise<Buffer> {
+  switch (codec) {
+    case 'zstd':
+      return unzstdAsync(input, { maxOutputLength });
+    case 'gzip':
+      return gunzipAsync(input, { maxOutputLength });
+    case 'identity':
+      return input;
   }
 }

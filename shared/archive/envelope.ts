@@ -4,8 +4,11 @@ import {
   buildClient,
   CommitmentPolicy,
   type EncryptionContext,
+  getLocalCryptographicMaterialsCache,
   type KeyringNode,
   KmsKeyringNode,
+  NodeCachingMaterialsManager,
+  type NodeMaterialsManager,
 } from '@aws-crypto/client-node';
 import type { KMS } from '@aws-sdk/client-kms';
 
@@ -103,4 +106,56 @@ export function encryptionContextOf(decrypting: Duplex): Promise<EncryptionConte
     );
     decrypting.once('error', reject);
   });
+}
+
+/** The longest a pack's data key may serve: a pack is written (and verified) within one invocation. */
+export const PACK_KEY_MAX_AGE_MS = 15 * 60 * 1000;
+
+/**
+ * Materials for one pack: a caching CMM over the keyring, with a cache of its own that holds the
+ * pack's single data key for exactly the messages and bytes the pack encrypts, and no longer than
+ * one invocation. Every group of a pack has the same encryption context, so the first group's
+ * GenerateDataKey serves them all, and the first verifying Decrypt serves every group after it.
+ * Nothing outlives the pack: the next pack gets a cache (and a data key) of its own.
+ */
+export function packMaterials(
+  keyring: KeyringNode,
+  limits: { readonly messages: number; readonly bytes: number },
+): NodeMaterialsManager {
+  return new NodeCachingMaterialsManager({
+    backingMaterials: keyring,
+    cache: getLocalCryptographicMaterialsCache(2),
+    partition: 'logvault-pack',
+    maxAge: PACK_KEY_MAX_AGE_MS,
+    maxMessagesEncrypted: Math.max(1, limits.messages),
+    maxBytesEncrypted: Math.max(1, limits.bytes),
+  });
+}
+
+/**
+ * Encrypts one whole buffer as one message. The SDK passes the buffer's length on as
+ * `plaintextLength`, which a caching CMM needs before it will cache.
+ */
+export async function encryptBuffer(
+  materials: KeyringNode | NodeMaterialsManager,
+  plaintext: Buffer,
+  encryptionContext: EncryptionContext,
+): Promise<Buffer> {
+  const { result } = await client.encrypt(materials, plaintext, {
+    suiteId: ARCHIVE_SUITE,
+    encryptionContext,
+    frameLength: FRAME_LENGTH,
+  });
+  return result;
+}
+
+/** Decrypts one whole message held in memory, refusing signed ones; answers its authenticated context. */
+export async function decryptBuffer(
+  materials: KeyringNode | NodeMaterialsManager,
+  ciphertext: Buffer,
+): Promise<{ plaintext: Buffer; context: EncryptionContext }> {
+  const { plaintext, messageHeader } = await client.decrypt(materials, ciphertext);
+  if (messageHeader.suiteId !== ARCHIVE_SUITE)
+    throw new Error('message is not sealed with the archive suite');
+  return { plaintext, context: messageHeader.encryptionContext };
 }

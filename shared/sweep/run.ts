@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EXPIRY_PREFIX, expiryIndexKey, utcDay } from '#shared/archive/layout.ts';
+import type { LedgerDeps } from '#shared/archive/member-ledger.ts';
 import { mapLimit } from '../map-limit.ts';
 import { type ArchiveHead, clockWentBack, type Decision, decide } from './decide.ts';
 import { deleteVersions, type VersionRef } from './delete-batch.ts';
 import { dueDays, type IndexEntry, indexEntries } from './expiry-index.ts';
+import { forgetMembersOf } from './forget-members.ts';
 import { headArchive } from './head.ts';
 import { emptyReport, type SweepReport, storeReport } from './report.ts';
 import { loadState, type PendingEntry, type SweepState, saveState } from './state.ts';
@@ -12,6 +14,11 @@ import { loadState, type PendingEntry, type SweepState, saveState } from './stat
 export interface SweepOptions {
   readonly s3: S3Client;
   readonly bucket: string;
+  /**
+   * The member ledger: the members of a pack (or of a whole batch) are forgotten there before it is
+   * deleted. Without it such archives are kept (and reported failed); others are swept as ever.
+   */
+  readonly ledger?: LedgerDeps;
   readonly now: Date;
   /** List and decide, but write and delete nothing. */
   readonly dryRun?: boolean;
@@ -112,7 +119,24 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       }
       return;
     }
-    const gone = await deleteVersions(s3, bucket, archives);
+    // Members are forgotten before their archive goes: an archive whose members cannot be is
+    // kept for the next run, so the ledger never points at an archive the sweeper deleted.
+    const forgotten = await mapLimit(archives, HEAD_CONCURRENCY, (a) =>
+      forgetMembersOf({ s3, bucket, ...(opts.ledger ? { ledger: opts.ledger } : {}) }, a.Key).then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+    );
+    const deletable = archives.filter((a, i) => {
+      const error = forgotten[i];
+      const hit = byArchive.get(a.Key);
+      if (!error || !hit) return true;
+      report.failed += 1;
+      report.failures.push({ key: a.Key, code: error.name, message: error.message });
+      pending.push({ ...pendingOf(hit.entry), reason: 'failed', error: error.name });
+      return false;
+    });
+    const gone = await deleteVersions(s3, bucket, deletable);
     for (const f of gone.failed) {
       report.failed += 1;
       report.failures.push(f);

@@ -84,3 +84,73 @@ describe('startPoller leases', () => {
     expect(mock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(1);
   });
 });
+
+describe('startPoller batches (Lambda batching window semantics)', () => {
+  const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const messages = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      MessageId: `m${from + i}`,
+      ReceiptHandle: `r${from + i}`,
+      Body: '{}',
+    }));
+  const run = async (batchSize: number, batchingWindowSeconds: number, receives: number[]) => {
+    const mock = mockClient(sqs);
+    // Each receive gives what is waiting, up to what it asks for, as SQS does.
+    let waiting = [...receives];
+    let next = 0;
+    mock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => {
+      const n = Math.min(waiting[0] ?? 0, input.MaxNumberOfMessages);
+      waiting = n < (waiting[0] ?? 0) ? [(waiting[0] ?? 0) - n, ...waiting.slice(1)] : waiting.slice(1);
+      next += n;
+      return { Messages: messages(next - n, n) };
+    });
+    mock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    mock.on(DeleteMessageBatchCommand).resolves({});
+    const batches: number[] = [];
+    let handled!: () => void;
+    const done = new Promise<void>((r) => {
+      handled = r;
+    });
+    const t = {
+      ...trigger(true),
+      queueUrl: 'q',
+      batchSize,
+      batchingWindowSeconds,
+      fn: {
+        invoke: async (event: { Records: unknown[] }) => {
+          batches.push(event.Records.length);
+          handled();
+          return { batchItemFailures: [{ itemIdentifier: 'm0' }] };
+        },
+      },
+    } as unknown as QueueTrigger;
+    const poller = startPoller(sqs, t, { region: 'us-east-1', retryDelaySeconds: 1 });
+    await done;
+    await poller.stop();
+    return { batches, mock };
+  };
+
+  it('gathers past 10 messages, 10 per receive, into one invocation of the batch size', async () => {
+    const { batches, mock } = await run(25, 30, [10, 10, 10]);
+    expect(batches).toEqual([25]);
+    const asked = mock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages);
+    expect(asked.slice(0, 3)).toEqual([10, 10, 5]);
+    // 24 succeeded: deleted 10 at a time; the failed one is made visible again for its retry.
+    const deletes = mock.commandCalls(DeleteMessageBatchCommand).map((c) => c.args[0].input.Entries?.length);
+    expect(deletes.sort()).toEqual([10, 10, 4]);
+    const retried = mock
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .filter((c) => c.args[0].input.Entries?.[0]?.VisibilityTimeout === 1);
+    expect(retried.map((c) => c.args[0].input.Entries?.map((e) => e.ReceiptHandle))).toEqual([['r0']]);
+  });
+
+  it('invokes with what it has once the batching window passes', async () => {
+    const { batches } = await run(1000, 1, [3]);
+    expect(batches).toEqual([3]);
+  });
+
+  it('takes what one receive gives when there is no window', async () => {
+    const { batches } = await run(100, 0, [7, 10]);
+    expect(batches).toEqual([7]);
+  });
+});
