@@ -23,7 +23,8 @@ export interface PackIndex {
   readonly bytesFetched: number;
 }
 
-async function getRange(
+/** One ranged GET of an object, `range` as in HTTP (`0-99`, `-32`); answers the bytes and the object's size. */
+export async function getRange(
   s3: S3Client,
   bucket: string,
   key: string,
