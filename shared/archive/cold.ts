@@ -1,6 +1,6 @@
 import { RestoreObjectCommand, type Tier } from '@aws-sdk/client-s3';
 import { ColdObjectError } from '../errors.ts';
-import { assertReadable, type ReadDeps } from './open-archive.ts';
+import { headReadable, type ReadDeps } from './open-archive.ts';
 
 export interface ThawOptions {
   /** Start the S3 restore and wait for it, instead of failing with ColdObjectError. */
@@ -11,14 +11,18 @@ export interface ThawOptions {
 }
 
 /**
- * Makes sure an archive can be read: archives in GLACIER or DEEP_ARCHIVE need an S3 restore
+ * Makes sure an archive (v1 or a pack) can be read: archives in GLACIER or DEEP_ARCHIVE need an S3 restore
  * first. Without `wait` this reports the state (ColdObjectError); with it, it starts the restore
  * (once) and polls until S3 says the copy is ready.
  */
-export async function thaw(deps: ReadDeps, archiveKey: string, opts: ThawOptions): Promise<void> {
+export async function thaw(
+  deps: Pick<ReadDeps, 's3' | 'bucket'>,
+  archiveKey: string,
+  opts: ThawOptions,
+): Promise<void> {
   for (;;) {
     try {
-      await assertReadable(deps, archiveKey);
+      await headReadable(deps, archiveKey);
       return;
     } catch (error) {
       if (!(error instanceof ColdObjectError) || !opts.wait) throw error;

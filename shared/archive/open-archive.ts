@@ -1,7 +1,12 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KmsKeyringNode } from '@aws-crypto/client-node';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   ColdObjectError,
   IntegrityError,
@@ -44,10 +49,13 @@ export type ProvedArchive = ArchiveContext & {
 const COLD = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 /**
- * Fails with NoSuchArchiveError when there is no such archive, and with ColdObjectError when it
- * must be restored by S3 before it can be read. Returns its (unauthenticated) metadata.
+ * HEADs an archive (a v1 archive or a pack). Fails with NoSuchArchiveError when there is none, and
+ * with ColdObjectError when it must be restored by S3 before it can be read.
  */
-export async function assertReadable(deps: ReadDeps, archiveKey: string): Promise<ReadMetadata | undefined> {
+export async function headReadable(
+  deps: Pick<ReadDeps, 's3' | 'bucket'>,
+  archiveKey: string,
+): Promise<HeadObjectCommandOutput> {
   const head = await deps.s3
     .send(new HeadObjectCommand({ Bucket: deps.bucket, Key: archiveKey }))
     .catch((error: unknown) => {
@@ -59,7 +67,12 @@ export async function assertReadable(deps: ReadDeps, archiveKey: string): Promis
   if (COLD.has(storageClass) && !head.Restore?.includes('ongoing-request="false"')) {
     throw new ColdObjectError(archiveKey, storageClass, head.Restore ? 'in-progress' : 'not-started');
   }
-  return fromS3Metadata(head.Metadata);
+  return head;
+}
+
+/** {@link headReadable} for a v1 archive: answers its (unauthenticated) metadata. */
+export async function assertReadable(deps: ReadDeps, archiveKey: string): Promise<ReadMetadata | undefined> {
+  return fromS3Metadata((await headReadable(deps, archiveKey)).Metadata);
 }
 
 /**

@@ -38,7 +38,7 @@ export type RestoreResult =
   | { readonly status: 'failed'; readonly archiveKey: string; readonly error: Error };
 
 /** The checks a restore adds once the context is proved, before any plaintext is written. */
-function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'from' | 'to'>) {
+export function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'from' | 'to'>) {
   return (proved: ProvedArchive) => {
     if (opts.source !== undefined && splitSourceKey(proved.key).source !== opts.source) {
       throw new IntegrityError(
@@ -101,7 +101,8 @@ export async function restoreArchives(
   return results as RestoreResult[];
 }
 
-interface Proved {
+/** An archive decoded into a temporary file in the output root and proved, not yet named. */
+export interface Proved {
   readonly index: number;
   readonly decoded: DecodedArchive;
   readonly tmp: string;
@@ -110,7 +111,7 @@ interface Proved {
 }
 
 /** Decodes and proves one archive into a temporary file in the root; nothing is left on failure. */
-async function decodeToTemp(
+export async function decodeToTemp(
   deps: ReadDeps,
   archiveKey: string,
   root: string,
@@ -131,7 +132,8 @@ async function decodeToTemp(
   }
 }
 
-async function place(root: string, p: Proved, name: RestoreName): Promise<RestoreResult> {
+/** Names a proved archive's temporary file (see output-dir.ts), with what its metadata says otherwise. */
+export async function place(root: string, p: Proved, name: RestoreName): Promise<RestoreResult> {
   const { archiveKey } = p.decoded;
   try {
     const path = await placeFile(root, name.segments, p.tmp);

@@ -66,6 +66,25 @@ export interface ObjectGeneration extends GenerationBase {
 
 export type LogGeneration = ShippedGeneration | ObjectGeneration;
 
+/** Which generation a member belongs to, as a string key: shipped by (source, path, generation), an object alone. */
+export function memberGenerationKey(m: LogMember): string {
+  return m.kind === 'object'
+    ? JSON.stringify(['object', m.id])
+    : JSON.stringify(['shipped', m.source, m.path, m.generation]);
+}
+
+/** A generation's key: the one {@link memberGenerationKey} gives each of its members. */
+export function generationKey(g: LogGeneration): string {
+  return g.kind === 'object'
+    ? memberGenerationKey(g.member)
+    : JSON.stringify(['shipped', g.source, g.path, g.generation]);
+}
+
+/** Every member of the generations, gaps included. */
+export function membersOf(gens: readonly LogGeneration[]): LogMember[] {
+  return gens.flatMap<LogMember>((g) => (g.kind === 'object' ? [g.member] : [...g.segments, ...g.gaps]));
+}
+
 const byStart = (a: ByteRange & { id?: string }, b: ByteRange & { id?: string }) =>
   a.start - b.start || a.end - b.end || ((a.id ?? '') < (b.id ?? '') ? -1 : 1);
 
@@ -200,16 +219,12 @@ export function buildGenerations(members: readonly LogMember[]): LogGeneration[]
   const groups = new Map<string, LogMember[]>();
   const out: LogGeneration[] = [];
   for (const m of byId.values()) {
-    if (m.kind === 'object') {
-      out.push(objectGeneration(m));
-      continue;
-    }
-    const key = JSON.stringify([m.source, m.path, m.generation]);
-    groups.set(key, [...(groups.get(key) ?? []), m]);
+    if (m.kind === 'object') out.push(objectGeneration(m));
+    else groups.set(memberGenerationKey(m), [...(groups.get(memberGenerationKey(m)) ?? []), m]);
   }
-  for (const [key, group] of groups) {
-    const [source, path, generation] = JSON.parse(key) as [string, string, string];
-    out.push(shipped(source, path, generation, group));
+  for (const group of groups.values()) {
+    const m = group[0] as SegmentMember | GapMember;
+    out.push(shipped(m.source, m.path, m.generation, group));
   }
   return out.sort(order);
 }

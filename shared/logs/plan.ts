@@ -9,8 +9,8 @@ import type { LogMember } from './members.ts';
 
 /** Why a member's bytes could not be used. */
 export interface ReadFailure {
-  /** `missing`: not stored where the ledger says (a gap). `integrity`: stored, but not provably. */
-  readonly kind: 'missing' | 'integrity';
+  /** `missing`: not stored where the ledger says (a gap). `failed`: could not be proven or read. */
+  readonly kind: 'missing' | 'failed';
   readonly why: string;
 }
 
@@ -57,7 +57,7 @@ export function judge(
   if (g.kind === 'object') {
     const f = failed(g.member);
     if (!f) return { generation: g, gaps: [], failures: [], write: true };
-    return f.kind === 'integrity'
+    return f.kind === 'failed'
       ? { generation: g, gaps: [], failures: [f.why], write: false }
       : { generation: g, gaps: [{ start: 0, end: g.extent, why: f.why }], failures: [], write: false };
   }
@@ -71,7 +71,7 @@ export function judge(
     ...(outcome.disagreements ?? []),
     ...[...g.segments, ...g.gaps].flatMap((m) => {
       const f = failed(m);
-      return f?.kind === 'integrity' ? [f.why] : [];
+      return f?.kind === 'failed' ? [f.why] : [];
     }),
   ];
   const readable = g.segments.filter((s) => !failed(s));

@@ -53,7 +53,7 @@ describe('judging a generation once read', () => {
   it('an integrity failure or a disagreement is never written, gaps allowed or not', () => {
     const bad = seg(2, 'cd');
     const g = shipped([seg(0, 'ab'), bad]);
-    const unreadable = new Map([[bad.id, { kind: 'integrity' as const, why: `${PACK}: member fails` }]]);
+    const unreadable = new Map([[bad.id, { kind: 'failed' as const, why: `${PACK}: member fails` }]]);
     expect(judge(g, { unreadable }, { allowGaps: true })).toMatchObject({
       failures: [`${PACK}: member fails`],
       write: false,
@@ -83,7 +83,7 @@ describe('judging a generation once read', () => {
       gaps: [{ start: 0, end: 5, why: 'gone' }],
       write: false,
     });
-    const tampered = new Map([[g.member.id, { kind: 'integrity' as const, why: 'fails its SHA-256' }]]);
+    const tampered = new Map([[g.member.id, { kind: 'failed' as const, why: 'fails its SHA-256' }]]);
     expect(judge(g, { unreadable: tampered }, { allowGaps: true })).toMatchObject({
       gaps: [],
       failures: ['fails its SHA-256'],

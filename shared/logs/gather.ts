@@ -1,0 +1,109 @@
+import { parseArchiveKey } from '../archive/layout.ts';
+import { type ArchiveEntry, listArchives } from '../archive/list.ts';
+import { type LedgerDeps, membersOfSource } from '../archive/member-ledger.ts';
+import type { ReadDeps } from '../archive/open-archive.ts';
+import { parseBatchObjectKey } from '../segments/batch-format.ts';
+import { parseCompactUtc } from '../segments/identity.ts';
+import {
+  buildGenerations,
+  generationKey,
+  type LogGeneration,
+  type MissingBatch,
+  missingBatches,
+} from './generations.ts';
+import { fromLedgerItem, type LogMember } from './members.ts';
+import { readBatchArchive } from './read-archives.ts';
+import { type LogSelection, selectGenerations, wholeGenerationsLookup } from './select.ts';
+
+/** A source's members in the ledger, oldest first; with a range, only those whose time is in it. */
+export async function ledgerMembers(
+  ledger: LedgerDeps | undefined,
+  source: string,
+  range: { from?: Date; to?: Date } = {},
+): Promise<LogMember[]> {
+  if (!ledger) return [];
+  const out: LogMember[] = [];
+  for await (const item of membersOfSource(ledger, source, range)) out.push(fromLedgerItem(item));
+  return out;
+}
+
+/** The batch a v1 archive holds, when it is the archive of a whole shipper batch. */
+export function batchOfV1Archive(archiveKey: string): { batchId: string; created: Date } | undefined {
+  const parsed = parseArchiveKey(archiveKey);
+  const batchId = parsed && parseBatchObjectKey(`${parsed.source}/${parsed.relative}`)?.batchId;
+  const created = batchId ? parseCompactUtc(batchId.slice(0, 16)) : undefined;
+  return batchId && created ? { batchId, created } : undefined;
+}
+
+export interface V1Split {
+  /** v1 archives of whole objects: each is a log of its own, read as before packs. */
+  readonly objects: readonly ArchiveEntry[];
+  /** v1 archives of whole shipper batches whose members the ledger does not record (archived before it). */
+  readonly unrecorded: readonly ArchiveEntry[];
+}
+
+/**
+ * Lists a source's v1 archives in the range and splits them: whole objects, and whole shipper
+ * batches the ledger knows nothing of. A batch archive the ledger records is reached through its
+ * members; one whose batch was made outside the range is not asked for.
+ */
+export async function listV1(
+  deps: Pick<ReadDeps, 's3' | 'bucket'>,
+  source: string,
+  range: { from?: Date; to?: Date },
+  recorded: ReadonlySet<string>,
+): Promise<V1Split> {
+  const objects: ArchiveEntry[] = [];
+  const unrecorded: ArchiveEntry[] = [];
+  for await (const e of listArchives(deps.s3, deps.bucket, { source, ...range })) {
+    const batch = batchOfV1Archive(e.archiveKey);
+    if (!batch) objects.push(e);
+    else if (!recorded.has(e.archiveKey) && inRange(batch.created, range)) unrecorded.push(e);
+  }
+  return { objects, unrecorded };
+}
+
+const inRange = (t: Date, r: { from?: Date; to?: Date }) =>
+  (!r.from || t.getTime() + 999 >= r.from.getTime()) && (!r.to || t <= r.to);
+
+export interface Gathered {
+  /** The selected generations of members the ledger (or an unrecorded batch archive) holds, whole. */
+  readonly generations: readonly LogGeneration[];
+  /** Batches named as `prev` and absent, among the members looked up. */
+  readonly missing: readonly MissingBatch[];
+  /** v1 archives of whole objects to decode; they are selected by path once their context is proved. */
+  readonly v1Objects: readonly ArchiveEntry[];
+}
+
+/**
+ * What a restore, `cat` or `grep` of one source reads: the ledger's members in the range, the
+ * generations they belong to, each brought back whole (looked up again from its first sight when
+ * the range cut it), and the v1 archives of the range. A shipper batch archived whole before the
+ * ledger existed is decoded once here to learn its members (its context and digest proved).
+ */
+export async function gatherLogs(
+  deps: ReadDeps & { readonly ledger?: LedgerDeps },
+  source: string,
+  sel: LogSelection,
+  opts: { readonly prepare?: (archiveKey: string) => Promise<void> } = {},
+): Promise<Gathered> {
+  const range = { ...(sel.from ? { from: sel.from } : {}), ...(sel.to ? { to: sel.to } : {}) };
+  const first = await ledgerMembers(deps.ledger, source, range);
+  const v1 = await listV1(deps, source, range, new Set(first.map((m) => m.archive)));
+  const unrecorded: LogMember[] = [];
+  for (const e of v1.unrecorded) {
+    await opts.prepare?.(e.archiveKey);
+    for (const p of await readBatchArchive(deps, e.archiveKey, new Set())) unrecorded.push(p.member);
+  }
+  const selected = selectGenerations(buildGenerations([...first, ...unrecorded]), sel);
+  const again = wholeGenerationsLookup(selected, sel);
+  const all = again
+    ? [...(await ledgerMembers(deps.ledger, source, again)), ...unrecorded]
+    : [...first, ...unrecorded];
+  const wanted = new Set(selected.map(generationKey));
+  return {
+    generations: buildGenerations(all).filter((g) => wanted.has(generationKey(g))),
+    missing: missingBatches(all, again ?? range),
+    v1Objects: v1.objects,
+  };
+}
