@@ -4,6 +4,7 @@ import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -21,6 +22,7 @@ import { resetMoto } from '#local/moto.ts';
 import { runShipper, type ShipperOutcome } from '#local/shipper.ts';
 import { splitSourceKey } from '#shared/archive/layout.ts';
 import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
+import { parseState, STATE_FILE, writeState } from '#shared/ship/state.ts';
 import { batchesIn, reassemble, type StoredBatch, wholeLog } from '../helpers/batches.ts';
 import { fileState, holdShipperLock } from '../helpers/files.ts';
 
@@ -278,7 +280,7 @@ describe('the instance shipper', () => {
     await h.ship();
     const inode = statSync(h.app).ino;
     unlinkSync(h.app);
-    // ext4 and tmpfs hand a freed inode to the next file; make sure this one got it.
+    // ext4 hands a freed inode to the next file; make sure this one got it.
     let reused = false;
     for (let i = 0; i < 50 && !reused; i++) {
       writeFileSync(h.app, 'second file, same inode\n');
@@ -286,7 +288,17 @@ describe('the instance shipper', () => {
       if (!reused) writeFileSync(join(h.dir, `filler-${i}`), '');
       if (!reused) unlinkSync(h.app);
     }
-    expect(reused, 'the file system did not reuse the inode').toBe(true);
+    if (!reused) {
+      // Some file systems (tmpfs, overlayfs) never reuse an inode number. Then the state is told
+      // the first file had the new file's number: what the shipper sees is the same either way.
+      writeFileSync(h.app, 'second file, same inode\n');
+      const state = parseState(readFileSync(join(h.stateDir, STATE_FILE), 'utf8'));
+      expect(state?.generations).toHaveLength(1);
+      const [tracked] = state?.generations ?? [];
+      if (!tracked) throw new Error('no state after the first run');
+      const renumbered = { ...tracked, file: { ...tracked.file, ino: statSync(h.app).ino } };
+      writeState(h.stateDir, { ...state, generations: [renumbered] });
+    }
     await h.ship();
 
     const r = reassemble(await h.batches());
