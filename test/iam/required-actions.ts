@@ -149,6 +149,11 @@ export const DOCS = {
     url: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html',
     says: 'ssm:GetParameter on the parameter; AWS public parameters have no account in their ARN.',
   },
+  describeStacks: {
+    page: 'Actions, resources, and condition keys for AWS CloudFormation (DescribeStacks)',
+    url: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html',
+    says: 'cloudformation:DescribeStacks grants the API DescribeStacks, on the stack resource type (arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>).',
+  },
   getCallerIdentity: {
     page: 'AWS STS API Reference, GetCallerIdentity',
     url: 'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html',
@@ -449,6 +454,13 @@ const RULES: Record<string, Rule> = {
   'ec2:DescribeImages': () => [req('ec2:DescribeImages', '*', DOCS.describeEc2)],
   'ssm:GetParameter': parameter,
   'sts:GetCallerIdentity': () => [],
+  'cloudformation:DescribeStacks': (call) => [
+    req(
+      'cloudformation:DescribeStacks',
+      `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${call.resource}/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9`,
+      DOCS.describeStacks,
+    ),
+  ],
   // What Lambda does with the function's role (test/iam/platform-calls.ts).
   'lambda:PollQueue': (call, model) =>
     ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].flatMap((action) =>

@@ -40,6 +40,8 @@ export interface FunctionModel {
 /** What the IAM check needs to know of a stack: names, ARNs, encryption keys and policies. */
 export interface StackModel {
   readonly stage: string;
+  /** The stack's name, `logvault-<stage>`, as the CLI looks it up. */
+  readonly stackName: string;
   readonly roles: ReadonlyMap<string, RoleModel>;
   readonly functions: readonly FunctionModel[];
   /** Logical id → ARN (or URL for queues, name for tables) of every emulable resource. */
@@ -233,6 +235,7 @@ export async function stackModel(template: CfnTemplate, stage: string): Promise<
 
   return {
     stage,
+    stackName: pseudo.stackName,
     roles,
     functions,
     arn: (id) => {

@@ -115,6 +115,11 @@ describe('a statement a role needs, taken out of the template', () => {
     },
     {
       role: 'ArchiveRestoreRole',
+      sid: 'ReadStackOutputs',
+      expect: ['operators with ArchiveRestoreRole', 'cloudformation:DescribeStacks on logvault-local'],
+    },
+    {
+      role: 'ArchiveRestoreRole',
       sid: 'ReadArchives',
       expect: [
         'operators with ArchiveRestoreRole',
