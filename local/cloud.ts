@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { appendRecord } from '#shared/clients/call-recorder.ts';
 import { type LocalFunctions, loadFunctions } from './functions.ts';
 import { startHttpApi } from './http-api.ts';
 import { type MotoServer, startMoto } from './moto.ts';
@@ -56,6 +57,13 @@ export function useEmulator(endpoint: string, region: string): void {
   delete process.env.AWS_SESSION_TOKEN;
 }
 
+/** Every name, URL and ARN of the stack's resources, mapped to the resource's logical id. */
+function physicalNames(stack: LocalStack): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [id, p] of stack.physical) for (const v of [p.ref, ...Object.values(p.attrs)]) names[v] ??= id;
+  return names;
+}
+
 /**
  * The whole pipeline on one machine: moto, the stack's resources created from the packaged
  * template, and every function wired to its trigger as the template declares it.
@@ -76,6 +84,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         ? await adoptOrProvisionStack(template, pseudo, endpoint, opts.stackFile)
         : await provisionStack(template, pseudo);
     const functions = await loadFunctions(template, stack);
+    appendRecord({ kind: 'names', names: physicalNames(stack) });
     Object.assign(process.env, opts.env);
     const outputs: Record<string, string> = {};
     for (const [name, out] of Object.entries(template.Outputs ?? {})) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { asPrincipal } from '#shared/clients/call-recorder.ts';
 import type { LocalStack } from './stack.ts';
 import type { CfnTemplate } from './template.ts';
 
@@ -9,6 +10,8 @@ import type { CfnTemplate } from './template.ts';
 export interface LocalFunction {
   readonly logicalId: string;
   readonly name: string;
+  /** Logical id of the role it runs as: the AWS calls its handler makes are that role's. */
+  readonly role: string;
   readonly handler: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
@@ -113,6 +116,12 @@ function lambdaContext(fn: LocalFunction, timeoutMs = fn.timeoutSeconds * 1000):
   };
 }
 
+/** The logical id of the role a function's `Role` names (`Fn::GetAtt: [Role, Arn]`). */
+function roleOf(properties: Record<string, unknown> | undefined): string {
+  const role = properties?.Role as { 'Fn::GetAtt'?: [string, string] } | string | undefined;
+  return typeof role === 'object' && role['Fn::GetAtt'] ? role['Fn::GetAtt'][0] : String(role ?? '');
+}
+
 /**
  * Reads the functions and their triggers from the packaged template. Each function's environment
  * is the template's, resolved against the local stack. Handlers share this process: what the
@@ -146,6 +155,7 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
     const fn: LocalFunction = {
       logicalId: id,
       name: p.FunctionName,
+      role: roleOf(res.Properties),
       handler: p.Handler,
       timeoutSeconds: p.Timeout ?? 6,
       memoryMb: p.MemorySize ?? 1024,
@@ -159,7 +169,8 @@ export async function loadFunctions(template: CfnTemplate, stack: LocalStack): P
             throw new Error(`${p.Handler}: no exported function ${exportName}`);
           loaded = handler as Handler;
         }
-        return loaded(event, lambdaContext(fn, opts?.timeoutMs));
+        const handler = loaded;
+        return asPrincipal(fn.role, () => handler(event, lambdaContext(fn, opts?.timeoutMs)));
       },
     };
     const arn = (stack.physical.get(id)?.attrs.Arn as string) ?? '';

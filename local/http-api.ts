@@ -197,6 +197,9 @@ export async function startHttpApi(
       } else res.destroy();
     });
   });
+  // Clients close idle connections after about 4 s (undici); a server that closed first could
+  // reset a request sent on a connection it had just given up, so it waits longer than they do.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

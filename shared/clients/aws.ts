@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { recordCalls } from './call-recorder.ts';
 
 /**
  * Shared client options. The endpoint is never set here: the SDK reads AWS_ENDPOINT_URL itself,
@@ -13,15 +14,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 const common = { maxAttempts: 5 } as const;
 
 export const createS3 = (): S3Client =>
-  new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
-export const createSqs = (): SQSClient => new SQSClient(common);
+  recordCalls(new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }));
+export const createSqs = (): SQSClient => recordCalls(new SQSClient(common));
 // The Encryption SDK's KMS keyring calls methods by name, so it needs the aggregated client.
-export const createKms = (): KMS => new KMS(common);
+export const createKms = (): KMS => recordCalls(new KMS(common));
 
-export const createEc2 = (): EC2Client => new EC2Client(common);
-export const createSsm = (): SSMClient => new SSMClient(common);
+export const createEc2 = (): EC2Client => recordCalls(new EC2Client(common));
+export const createSsm = (): SSMClient => recordCalls(new SSMClient(common));
 // Optional request fields are left out of items rather than refused.
 export const createDocumentClient = (): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+  DynamoDBDocumentClient.from(recordCalls(new DynamoDBClient(common)), {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -68,11 +68,18 @@ function countRedelivered(op: Operation, body: Buffer): number {
   }
 }
 
+/** Sees each call as it arrives, before any rule: its operation and the request it came in. */
+export type CallObserver = (op: Operation, request: IncomingMessage) => void;
+
 /**
  * An HTTP proxy in front of the emulator that fails chosen AWS calls: 500 InternalError,
  * 503 SlowDown, a connection reset, or a delay, on the Nth matching call or at a seeded rate.
  */
-export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 31): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  seed = Date.now() % 2 ** 31,
+  observe?: CallObserver,
+): Promise<FaultProxy> {
   const upstream = new URL(target);
   const random = seededRandom(seed);
   let rules: { rule: FaultRule; calls: number; fired: number }[] = [];
@@ -142,6 +149,7 @@ export async function startFaultProxy(target: string, seed = Date.now() % 2 ** 3
     const op = operationOf(req.method ?? 'GET', req.url ?? '/', req.headers, body);
     stats.requests += 1;
     seen.push(op);
+    observe?.(op, req);
     const fault = choose(op);
     if (fault) record(op, fault.kind);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.delayMs));

@@ -5,6 +5,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -49,6 +50,20 @@ afterAll(() => cloud?.stop());
 describe('upload → notification → ingest → archive → restore', () => {
   const files = awkwardLogs();
   const source = 'web-frontend';
+
+  it("writes an audit log under its policy's Object Lock retention, and keeps the source", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: ingest, Key: 'audit-trail/login.log', Body: 'alice logged in\n' }),
+    );
+    const [key] = await eventually(async () => {
+      const k = await archivesOf('audit-trail');
+      return k.length ? k : undefined;
+    }, 'the audit log to be archived');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: archive, Key: key }));
+    expect(head.ObjectLockMode).toBe('GOVERNANCE');
+    expect((head.ObjectLockRetainUntilDate?.getTime() ?? 0) - Date.now()).toBeGreaterThan(364 * 86_400_000);
+    expect(await listKeys(s3, ingest, 'audit-trail/')).toEqual(['audit-trail/login.log']);
+  });
 
   it('restores every awkward file byte-identical', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lv-ship-'));

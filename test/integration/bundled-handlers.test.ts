@@ -17,6 +17,7 @@ import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
 import { restoreToStream } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
+import { asPrincipal } from '#shared/clients/call-recorder.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
 import { lambdaContext } from '../helpers/lambda.ts';
 
@@ -32,7 +33,10 @@ let outDir: string;
 let s3: S3Client;
 let sqs: SQSClient;
 
-/** Imports a function's bundle with that function's own environment, read at import as on Lambda. */
+/**
+ * Imports a function's bundle with that function's own environment, read at import as on Lambda,
+ * and runs it as the function's role (so its AWS calls are recorded as that role's).
+ */
 async function bundledHandler(fn: string): Promise<Handler> {
   const dir = join(outDir, fn);
   execFileSync('unzip', ['-q', '-o', join(outDir, `${fn}.zip`), '-d', dir]);
@@ -40,7 +44,7 @@ async function bundledHandler(fn: string): Promise<Handler> {
   if (!local) throw new Error(`no function ${fn} in the template`);
   Object.assign(process.env, local.environment);
   const mod = (await import(pathToFileURL(join(dir, 'functions', `${fn}.mjs`)).href)) as { handler: Handler };
-  return mod.handler;
+  return (event, context) => asPrincipal(local.role, () => mod.handler(event, context));
 }
 
 /** Takes every message off a queue, as the event source mapping would hand them to the function. */

@@ -9,6 +9,7 @@ import { devStateFile, isRunning } from '#cli/target.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
 import { parseArchiveKey } from '#shared/archive/layout.ts';
 import { restoreNames } from '#shared/archive/restore-names.ts';
+import { RECORD_PRINCIPAL_ENV } from '#shared/clients/call-recorder.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { listKeys, replaceMetadata } from '../helpers/archive.ts';
 import { eventually } from '../helpers/cloud.ts';
@@ -16,6 +17,12 @@ import { eventually } from '../helpers/cloud.ts';
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'logvault.mjs');
 const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { maxBuffer: 64 * 1024 * 1024 });
+/** The CLI run by an operator who assumed ArchiveRestoreRole: its AWS calls are recorded as that role's. */
+const asRestoreRole = (...args: string[]) =>
+  run(process.execPath, [bin, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, [RECORD_PRINCIPAL_ENV]: 'ArchiveRestoreRole' },
+  });
 
 interface Failed {
   code: number;
@@ -102,14 +109,14 @@ describe('logvault CLI against logvault dev', () => {
     writeTree(dir, files);
     await upload(dir, 'cli-test');
     const listed = await eventually(async () => {
-      const { stdout } = await cli('ls', '--source', 'cli-test', '--json');
+      const { stdout } = await asRestoreRole('ls', '--source', 'cli-test', '--json');
       const rows = JSON.parse(stdout) as { archiveKey: string }[];
       return rows.length === Object.keys(files).length ? rows : undefined;
     }, 'every file archived');
     expect(listed).toHaveLength(Object.keys(files).length);
 
     const out = mkdtempSync(join(tmpdir(), 'lv-cli-restore-'));
-    const { stdout } = await cli('restore', '--source', 'cli-test', '-o', out, '--json');
+    const { stdout } = await asRestoreRole('restore', '--source', 'cli-test', '-o', out, '--json');
     expect(JSON.parse(stdout)).toMatchObject({ restored: Object.keys(files).length, failed: 0 });
     for (const [rel, content] of Object.entries(files)) {
       expect(readFileSync(join(out, 'cli-test', rel)).equals(content), rel).toBe(true);
@@ -128,13 +135,28 @@ describe('logvault CLI against logvault dev', () => {
         (await listKeys(s3, outputs.IngestBucketName as string, 'cli-test/')).length === 0 ? true : undefined,
       're-shipped sources handled',
     );
-    const { stdout } = await cli('ls', '--source', 'cli-test', '--json');
+    const { stdout } = await asRestoreRole('ls', '--source', 'cli-test', '--json');
     expect(JSON.parse(stdout)).toHaveLength(Object.keys(files).length);
   });
 
   it('verifies every archive', async () => {
-    const { stdout } = await cli('verify', '--json');
+    const { stdout } = await asRestoreRole('verify', '--json');
     expect(JSON.parse(stdout)).toMatchObject({ failed: 0 });
+  });
+
+  it("holds an archive as ArchiveRestoreRole, and releases it with the operator's own rights", async () => {
+    const { stdout } = await asRestoreRole('ls', '--source', 'cli-test', '--json');
+    const [first] = JSON.parse(stdout) as { archiveKey: string }[];
+    const archiveKey = first?.archiveKey as string;
+    const { s3, outputs } = devS3();
+    const legalHold = async () =>
+      (await s3.send(new HeadObjectCommand({ Bucket: outputs.ArchiveBucketName, Key: archiveKey })))
+        .ObjectLockLegalHoldStatus;
+
+    await asRestoreRole('hold', archiveKey);
+    expect(await legalHold()).toBe('ON');
+    await cli('release', archiveKey);
+    expect(await legalHold()).toBe('OFF');
   });
 
   it('runs any function with a sample event from events/', async () => {
@@ -143,7 +165,7 @@ describe('logvault CLI against logvault dev', () => {
   });
 
   it('refuses a restore without a target with a clear message and exit code 2', async () => {
-    const err = await cli('restore').catch((e: { code: number; stderr: string }) => e);
+    const err = await asRestoreRole('restore').catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 2 });
     expect((err as { stderr: string }).stderr).toContain('give an archive key or --source');
   });
@@ -173,7 +195,7 @@ describe('logvault CLI against logvault dev', () => {
       );
       await upload(dir, source);
       const rows = await eventually(async () => {
-        const { stdout } = await cli('ls', '--source', source, '--json');
+        const { stdout } = await asRestoreRole('ls', '--source', source, '--json');
         const listed = JSON.parse(stdout) as { archiveKey: string; originalKey: string }[];
         return listed.length === names.length ? listed : undefined;
       }, 'the files to tamper with archived');
@@ -241,14 +263,14 @@ describe('logvault CLI against logvault dev', () => {
     });
 
     it('ls still lists the tampered archives, marking those whose metadata is gone', async () => {
-      const { stdout } = await cli('ls', '--source', source, '--json');
+      const { stdout } = await asRestoreRole('ls', '--source', source, '--json');
       const rows = JSON.parse(stdout) as { archiveKey: string; originalKey: string }[];
       expect(rows.map((r) => r.archiveKey).sort()).toEqual(Object.values(keys).sort());
       const marked = rows.filter((r) => r.originalKey.startsWith('(metadata missing'));
       expect(marked.map((r) => r.archiveKey).sort()).toEqual(
         ['flipped', 'swapped', 'truncated'].map((w) => keys[w] as string).sort(),
       );
-      const human = await cli('ls', '--source', source);
+      const human = await asRestoreRole('ls', '--source', source);
       expect(human.stderr).toContain('4 archive(s), 3 with missing metadata');
     });
 
@@ -274,7 +296,7 @@ describe('logvault CLI against logvault dev', () => {
       unreadable: string[];
     }
     const listed = async (source: string) =>
-      JSON.parse((await cli('ls', '--source', source, '--json')).stdout) as Row[];
+      JSON.parse((await asRestoreRole('ls', '--source', source, '--json')).stdout) as Row[];
     const archivedAll = (source: string, n: number) =>
       eventually(async () => {
         const rows = await listed(source);
@@ -300,20 +322,24 @@ describe('logvault CLI against logvault dev', () => {
       const rows = await archivedAll(source, 3);
       expect(rows.map((r) => r.originalKey).sort()).toEqual(Object.keys(bodies).sort());
 
-      const human = await cli('ls', '--source', source);
+      const human = await asRestoreRole('ls', '--source', source);
       for (const raw of ['\x01', '\x1b', '\r']) expect(human.stdout).not.toContain(raw);
       expect(human.stdout).toContain('esc\\x1b[31mred.log');
       expect(human.stdout).toContain('cr\\r.log');
       expect(human.stderr).toBe('3 archive(s)\n');
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-ctl-'));
-      const restored = JSON.parse((await cli('restore', '--source', source, '-o', out, '--json')).stdout);
+      const restored = JSON.parse(
+        (await asRestoreRole('restore', '--source', source, '-o', out, '--json')).stdout,
+      );
       expect(restored).toMatchObject({ restored: 3, failed: 0 });
       for (const [key, body] of Object.entries(bodies))
         expect(readFileSync(join(out, key), 'utf8')).toBe(body);
 
-      expect((await cli('verify', '--source', source)).stdout).toBe('verified 3 of 3 archive(s); 0 failed\n');
-      const held = await cli('hold', '--source', source, '--json');
+      expect((await asRestoreRole('verify', '--source', source)).stdout).toBe(
+        'verified 3 of 3 archive(s); 0 failed\n',
+      );
+      const held = await asRestoreRole('hold', '--source', source, '--json');
       expect(JSON.parse(held.stdout)).toMatchObject({ failed: [] });
       expect((JSON.parse(held.stdout).archives as string[]).sort()).toEqual(
         rows.map((r) => r.archiveKey).sort(),
@@ -345,12 +371,14 @@ describe('logvault CLI against logvault dev', () => {
         { of: 2, index: 1 },
         { of: 2, index: 2 },
       ]);
-      const human = await cli('ls', '--source', source);
+      const human = await asRestoreRole('ls', '--source', source);
       for (const r of rows) expect(human.stdout).toContain(r.archiveKey);
       expect(human.stdout).toMatch(/1\/2/);
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-ver-'));
-      const report = JSON.parse((await cli('restore', '--source', source, '-o', out, '--json')).stdout) as {
+      const report = JSON.parse(
+        (await asRestoreRole('restore', '--source', source, '-o', out, '--json')).stdout,
+      ) as {
         restored: number;
         results: { archiveKey: string; path: string; renamed: boolean }[];
       };
@@ -388,14 +416,16 @@ describe('logvault CLI against logvault dev', () => {
       ];
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-1990-'));
-      const restored = await cli('restore', '--source', 'cli-test', ...range, '-o', out, '--json');
+      const restored = await asRestoreRole('restore', '--source', 'cli-test', ...range, '-o', out, '--json');
       const report = JSON.parse(restored.stdout) as { results: { archiveKey: string; status: string }[] };
       expect(report.results.find((r) => r.archiveKey === key)?.status).toBe('restored');
       expect(restored.stderr).toContain(
         `${key}: metadata says modified 1990-01-01, the authenticated time is`,
       );
 
-      const held = JSON.parse((await cli('hold', '--source', 'cli-test', ...range, '--json')).stdout);
+      const held = JSON.parse(
+        (await asRestoreRole('hold', '--source', 'cli-test', ...range, '--json')).stdout,
+      );
       expect(held.archives).toContain(key);
       const kept = await cliFails('release', '--source', 'cli-test', ...range);
       expect(kept.stderr).toContain('only in part');
@@ -403,7 +433,7 @@ describe('logvault CLI against logvault dev', () => {
 
       const after = (await listed('cli-test')).find((r) => r.archiveKey === key);
       expect(after).toMatchObject({ policy: 'standard', unreadable: ['lv-source-key'] });
-      expect((await cli('verify', '--source', 'cli-test', '--json')).stdout).toMatch(/"failed": 0/);
+      expect((await asRestoreRole('verify', '--source', 'cli-test', '--json')).stdout).toMatch(/"failed": 0/);
     });
 
     it('a source with no archives fails verify, restore, hold and release, and lists empty', async () => {
@@ -417,15 +447,15 @@ describe('logvault CLI against logvault dev', () => {
         expect(err.code, args.join(' ')).toBe(1);
         expect(err.stderr).toContain('no archives of source nosuch');
       }
-      expect(JSON.parse((await cli('ls', '--source', 'nosuch', '--json')).stdout)).toEqual([]);
+      expect(JSON.parse((await asRestoreRole('ls', '--source', 'nosuch', '--json')).stdout)).toEqual([]);
     });
 
     it('verify says how many it sampled of how many, and its help gives one default', async () => {
       const total = (await listed('cli-test')).length;
-      const { stdout } = await cli('verify', '--source', 'cli-test', '--sample', '50');
+      const { stdout } = await asRestoreRole('verify', '--source', 'cli-test', '--sample', '50');
       const sampled = Math.round(total / 2);
       expect(stdout).toBe(`${sampled} of ${total} sampled, ${sampled} verified; 0 failed\n`);
-      const help = (await cli('verify', '--help')).stdout;
+      const help = (await asRestoreRole('verify', '--help')).stdout;
       expect(help.match(/\(default:/g)).toHaveLength(1);
     });
 

@@ -18,7 +18,8 @@ import { parseArchiveKey } from '#shared/archive/layout.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { restoreArchives, restoreToDirectory, verifyArchive } from '#shared/archive/restore.ts';
 import { restoreNames } from '#shared/archive/restore-names.ts';
-import { createKms } from '#shared/clients/aws.ts';
+import { createKms, createS3 } from '#shared/clients/aws.ts';
+import { asPrincipal } from '#shared/clients/call-recorder.ts';
 import { ColdObjectError, IntegrityError, UnsafeOutputError } from '#shared/errors.ts';
 import { archiveNow, replaceMetadata } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
@@ -43,8 +44,9 @@ async function overwrite(key: string, body: Buffer): Promise<void> {
 beforeAll(async () => {
   cloud = await freshCloud({ triggers: false });
   s3 = new S3Client({ forcePathStyle: true });
+  // What operators read with: its calls, made as ArchiveRestoreRole, are recorded for the IAM check.
   deps = {
-    s3,
+    s3: createS3(),
     keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()),
     bucket: cloud.outputs.ArchiveBucketName as string,
     ingestBucket: cloud.outputs.IngestBucketName as string,
@@ -108,13 +110,16 @@ describe('archives in cold storage', () => {
       }),
     );
     const out = mkdtempSync(join(tmpdir(), 'lv-cold-'));
-    await expect(restoreToDirectory(deps, key, out)).rejects.toBeInstanceOf(ColdObjectError);
-    await expect(thaw(deps, key, { wait: false, tier: 'Bulk' })).rejects.toMatchObject({
+    const asOperator = <T>(fn: () => Promise<T>) => asPrincipal('ArchiveRestoreRole', fn);
+    await expect(asOperator(() => restoreToDirectory(deps, key, out))).rejects.toBeInstanceOf(
+      ColdObjectError,
+    );
+    await expect(asOperator(() => thaw(deps, key, { wait: false, tier: 'Bulk' }))).rejects.toMatchObject({
       restoreState: 'not-started',
     });
 
-    await thaw(deps, key, { wait: true, tier: 'Bulk', pollMs: 100 });
-    const { decoded } = await restoreToDirectory(deps, key, out);
+    await asOperator(() => thaw(deps, key, { wait: true, tier: 'Bulk', pollMs: 100 }));
+    const { decoded } = await asOperator(() => restoreToDirectory(deps, key, out));
     expect(decoded.originalKey).toBe('cold/old.log');
   });
 });

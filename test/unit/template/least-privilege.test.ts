@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageStack } from '#local/package.ts';
+import { baseS3Actions } from '../../iam/required-actions.ts';
+import { s3OperationsIn } from '../../iam/s3-calls-in-code.ts';
 
 // Reads the IAM roles and key policies of the template `serverless package` writes for a stage.
 
@@ -138,6 +140,28 @@ describe('IAM in the packaged template', () => {
         id,
       ).toEqual(triggers);
     }
+  });
+
+  it('grants each function the S3 action every S3 operation in its code needs, whatever the tests exercise', async () => {
+    // The action an operation needs is not always its name (ListMultipartUploads needs
+    // s3:ListBucketMultipartUploads): test/iam/required-actions.ts says which, citing AWS.
+    const missing: string[] = [];
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const entry = `${String(fn.Properties.Handler).replace(/\.[^.]+$/, '')}.ts`;
+      const granted = new Set(
+        identityStatements()
+          .filter((s) => s.role === roleOf(fn) && s.statement.Effect === 'Allow')
+          .flatMap((s) => list(s.statement.Action)),
+      );
+      for (const operation of await s3OperationsIn(entry)) {
+        const ways = baseS3Actions(operation);
+        if (!ways.some((actions) => actions.every((a) => granted.has(a))))
+          missing.push(
+            `${id} calls ${operation}, which needs ${ways.map((w) => w.join(' + ')).join(' or ')}`,
+          );
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('lets an instance write only under its own session prefix of the ingest bucket', () => {
