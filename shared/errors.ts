@@ -87,6 +87,17 @@ export class OutsideRangeError extends Error {
   }
 }
 
+/** The archive's authenticated key is not under the path glob asked for. */
+export class NotSelectedError extends Error {
+  override readonly name = 'NotSelectedError';
+  constructor(
+    readonly archiveKey: string,
+    readonly originalKey: string,
+  ) {
+    super(`${archiveKey}: holds ${JSON.stringify(originalKey)} (authenticated), not of the paths asked for`);
+  }
+}
+
 /** A restore refused to write at a path: a link, a non-directory or an existing file stands in the way. */
 export class UnsafeOutputError extends Error {
   override readonly name = 'UnsafeOutputError';

@@ -12,6 +12,7 @@ import {
   IntegrityError,
   isAwsError,
   NoSuchArchiveError,
+  NotSelectedError,
   OutsideRangeError,
 } from '../errors.ts';
 import { decompressor } from './codec.ts';
@@ -160,6 +161,7 @@ function wrap(archiveKey: string, error: unknown): Error {
     error instanceof IntegrityError ||
     error instanceof ColdObjectError ||
     error instanceof OutsideRangeError ||
+    error instanceof NotSelectedError ||
     error instanceof NoSuchArchiveError
   )
     return error;

@@ -12,7 +12,8 @@ import { truncateUtf8 } from './layout.ts';
  *   map to one path (`src//a.log` and `src/a.log`, or two versions of one key), every one of them
  *   gets `.<YYYYMMDDTHHMMSSZ>`, its source's modification time in UTC (the object's generation id,
  *   segments/identity.ts), plus `-<first 8 hex digits of its archive id>` only where two share
- *   that second.
+ *   that second. A log generation shipped by a logvault shipper gets `.<its generation id>`
+ *   instead (`YYYYMMDDTHHMMSSZ-xxxxxxxx`: first sight and file identity, unique per path).
  * - A segment over 255 bytes (the usual file-name limit) is cut, on a character boundary, and
  *   ends in `~` and 16 hex digits of the SHA-256 of the whole segment, so cut names stay distinct.
  *   A version suffix is kept whole.
@@ -24,8 +25,10 @@ export interface NamingInput {
   readonly originalKey: string;
   /** The source's modification time: authenticated where the archive carries it. */
   readonly modified: Date;
-  /** The archive id: the 16 hex digits in the archive key. */
+  /** The archive id (the 16 hex digits in the archive key), or a member id: tells apart what shares a suffix. */
   readonly id: string;
+  /** The suffix's label when it is not the modification time: a shipped generation's id. */
+  readonly label?: string;
 }
 
 export interface RestoreName {
@@ -71,7 +74,8 @@ export function restoreNames(items: readonly NamingInput[]): RestoreName[] {
   const all = items.map((_, i) => i);
   const paths = items.map((item) => keySegments(item.originalKey));
   const suffixes = items.map(() => '');
-  const stamp = (i: number) => objectGenerationId((items[i] as NamingInput).modified);
+  const stamp = (i: number) =>
+    (items[i] as NamingInput).label ?? objectGenerationId((items[i] as NamingInput).modified);
   const id = (i: number) => (items[i] as NamingInput).id;
   for (const group of groupBy(all, (i) => (paths[i] as string[]).join('/'))) {
     if (group.length < 2) continue;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, OutsideRangeError } from '../errors.ts';
+import { IntegrityError, NotSelectedError, OutsideRangeError } from '../errors.ts';
+import { globMatches } from '../policy/glob.ts';
 import { type ParsedArchiveKey, parseArchiveKey, splitSourceKey } from './layout.ts';
 import { type DecodedArchive, decodeArchive, type ProvedArchive, type ReadDeps } from './open-archive.ts';
 import { openOutputRoot, placeFile, tempPath } from './output-dir.ts';
@@ -15,6 +16,8 @@ import { metadataNotes, namingTime, type TimeRange, within } from './selection.t
 export interface RestoreOptions extends TimeRange {
   /** Every archive's authenticated key must lie under this source. */
   readonly source?: string;
+  /** A glob (see policy/glob.ts) the authenticated key below its source must match. */
+  readonly path?: string;
   /** Runs before each archive is read (e.g. to thaw one in a cold storage class). */
   readonly prepare?: (archiveKey: string) => Promise<void>;
   readonly onEach?: (archiveKey: string) => void;
@@ -35,12 +38,14 @@ export type RestoreResult =
       readonly notes: readonly string[];
     }
   | { readonly status: 'outside-range'; readonly archiveKey: string; readonly modified: Date }
+  | { readonly status: 'not-selected'; readonly archiveKey: string; readonly originalKey: string }
   | { readonly status: 'failed'; readonly archiveKey: string; readonly error: Error };
 
 /** The checks a restore adds once the context is proved, before any plaintext is written. */
-export function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'from' | 'to'>) {
+export function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'path' | 'from' | 'to'>) {
   return (proved: ProvedArchive) => {
-    if (opts.source !== undefined && splitSourceKey(proved.key).source !== opts.source) {
+    const { source, relative } = splitSourceKey(proved.key);
+    if (opts.source !== undefined && source !== opts.source) {
       throw new IntegrityError(
         proved.archiveKey,
         `authenticated key ${JSON.stringify(proved.key)} is not under source ${opts.source}`,
@@ -50,6 +55,8 @@ export function restoreCheck(opts: Pick<RestoreOptions, 'source' | 'from' | 'to'
     if (proved.modified && !within(proved.modified, opts)) {
       throw new OutsideRangeError(proved.archiveKey, proved.modified);
     }
+    if (opts.path !== undefined && !globMatches(opts.path, relative))
+      throw new NotSelectedError(proved.archiveKey, proved.key);
   };
 }
 
@@ -126,9 +133,11 @@ export async function decodeToTemp(
     return { decoded, tmp, day: parsed.day, id: parsed.id };
   } catch (error) {
     await rm(tmp, { force: true });
-    return error instanceof OutsideRangeError
-      ? { status: 'outside-range', archiveKey, modified: error.modified }
-      : { status: 'failed', archiveKey, error: error as Error };
+    if (error instanceof OutsideRangeError)
+      return { status: 'outside-range', archiveKey, modified: error.modified };
+    if (error instanceof NotSelectedError)
+      return { status: 'not-selected', archiveKey, originalKey: error.originalKey };
+    return { status: 'failed', archiveKey, error: error as Error };
   }
 }
 
