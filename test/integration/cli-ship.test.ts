@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
-import { parseBatch, reassemble, type StoredBatch, wholeLog } from '../helpers/batches.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
 import { holdShipperLock } from '../helpers/files.ts';
 
@@ -58,20 +58,46 @@ async function ship(...args: string[]) {
   };
 }
 
-/** Every batch the pipeline has archived for the source, restored through the CLI and parsed. */
-async function archivedBatches(source: string, count: number): Promise<StoredBatch[]> {
-  const rows = await eventually(async () => {
+interface LogRow {
+  source: string;
+  path: string;
+  generation: string;
+  bytes: number;
+  segments: number;
+  gaps: { start: number; end: number; why: string }[];
+  archives: string[];
+  members: string[];
+}
+
+/** The source's logs as `logvault ls` lists them, once they hold `bytes` log bytes in all. */
+async function archivedLogs(source: string, bytes: number): Promise<LogRow[]> {
+  return eventually(async () => {
     const res = await cli('ls', '--source', source, '--json');
-    const listed = JSON.parse(res.stdout.toString()) as { archiveKey: string }[];
-    return listed.length >= count ? listed : undefined;
-  }, `${count} batches of ${source} archived`);
-  const out: StoredBatch[] = [];
-  for (const { archiveKey } of rows) {
-    const restored = await cli('restore', archiveKey);
-    expect(restored.code, restored.stderr).toBe(0);
-    out.push(await parseBatch(archiveKey, restored.stdout));
-  }
-  return out.sort((a, b) => (a.header.batch < b.header.batch ? -1 : 1));
+    const rows = JSON.parse(res.stdout.toString()) as LogRow[];
+    return rows.reduce((n, r) => n + r.bytes, 0) >= bytes ? rows : undefined;
+  }, `${bytes} log bytes of ${source} archived`);
+}
+
+interface Restored {
+  code: number;
+  stderr: string;
+  report: {
+    restored: number;
+    failed: number;
+    withGaps: number;
+    results: {
+      log: string;
+      generation: string;
+      path?: string;
+      gaps: { start: number; end: number; why: string }[];
+    }[];
+  };
+}
+
+async function restoreSource(source: string, ...args: string[]): Promise<Restored> {
+  const out = mkdtempSync(join(tmp, 'restored-'));
+  const res = await cli('restore', '--source', source, '-o', out, '--json', ...args);
+  return { code: res.code, stderr: res.stderr, report: JSON.parse(res.stdout.toString()) };
 }
 
 beforeAll(async () => {
@@ -130,12 +156,31 @@ describe('logvault ship', () => {
     expect(human.code).toBe(0);
     expect(human.stdout.toString()).toMatch(/^(nothing new to send|sent s3:\/\/\S+\/web\/_logvault\/ship\/)/);
 
-    const batches = await archivedBatches('web', 4);
-    const r = reassemble(batches);
-    expect(r.repeats).toBe(0);
-    expect(wholeLog(r, app)).toBe(appText);
-    expect(wholeLog(r, other)).toBe('o1\n');
-    expect(batches.every((b) => b.header.source === 'web')).toBe(true);
+    // One row per generation: the rotated file and the new one are two generations of app.log.
+    const rows = await archivedLogs('web', appText.length + 3);
+    const appRows = rows.filter((r) => r.path === app);
+    expect(appRows.map((r) => r.bytes)).toEqual([12, 3]);
+    expect(rows.find((r) => r.path === other)).toMatchObject({ bytes: 3, segments: 1, gaps: [] });
+    expect(rows.every((r) => r.gaps.length === 0 && r.source === 'web')).toBe(true);
+
+    // Restored whole: each generation one file, byte-identical, named by its generation id.
+    const { code, report, stderr } = await restoreSource('web');
+    expect(code, stderr).toBe(0);
+    expect(report).toMatchObject({ restored: 3, failed: 0, withGaps: 0 });
+    const fileOf = (path: string, generation: string) =>
+      report.results.find((r) => r.log === path && r.generation === generation)?.path as string;
+    const [older, newer] = appRows as [LogRow, LogRow];
+    expect(fileOf(app, older.generation).endsWith(`/web${app}.${older.generation}`)).toBe(true);
+    expect(readFileSync(fileOf(app, older.generation), 'utf8')).toBe('a1\na2\na3\na4\n');
+    expect(readFileSync(fileOf(app, newer.generation), 'utf8')).toBe('b1\n');
+    const otherFile = fileOf(other, (rows.find((r) => r.path === other) as LogRow).generation);
+    expect(otherFile.endsWith(`/web${other}`)).toBe(true);
+    expect(readFileSync(otherFile, 'utf8')).toBe('o1\n');
+    // Mode and modification time as the shipper saw them.
+    const host = statSync(other);
+    const restored = statSync(otherFile);
+    expect(restored.mode & 0o777).toBe(host.mode & 0o777);
+    expect(Math.floor(restored.mtimeMs)).toBe(Math.floor(host.mtimeMs));
   }, 300_000);
 
   it('keeps its state where --state says, and refuses a state that belongs to another source', async () => {
