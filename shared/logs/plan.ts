@@ -39,6 +39,17 @@ export function readsByArchive(gens: readonly LogGeneration[]): Map<string, LogM
   return out;
 }
 
+/** Sorted disjoint gaps, with those that touch and say the same merged: one missing pack is one gap. */
+function joinTouching(gaps: readonly GapReport[]): GapReport[] {
+  const out: GapReport[] = [];
+  for (const g of gaps) {
+    const last = out.at(-1);
+    if (last && last.end === g.start && last.why === g.why) out[out.length - 1] = { ...last, end: g.end };
+    else out.push(g);
+  }
+  return out;
+}
+
 const range = (r: ByteRange) => `[${r.start}, ${r.end})`;
 
 /**
@@ -88,7 +99,7 @@ export function judge(
       why: 'in no archive',
     })),
   ];
-  const merged = eachByteOnce(gaps);
+  const merged = joinTouching(eachByteOnce(gaps));
   const write = failures.length === 0 && (merged.length === 0 || (opts.allowGaps && readable.length > 0));
   return { generation: g, gaps: merged, failures, write };
 }

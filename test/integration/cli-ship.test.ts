@@ -11,11 +11,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
+import type { MemberItem } from '#shared/archive/member-ledger.ts';
+import { union } from '#shared/logs/generations.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
 import { holdShipperLock } from '../helpers/files.ts';
+import { ledgerMembers, ledgerOf } from '../helpers/packs.ts';
 
 // `logvault ship` as a user runs it (bin/logvault.mjs) against the local cloud, which archives
 // each batch it sends; what was sent is read back through `logvault ls` and `logvault restore`.
@@ -182,6 +186,38 @@ describe('logvault ship', () => {
     expect(restored.mode & 0o777).toBe(host.mode & 0o777);
     expect(Math.floor(restored.mtimeMs)).toBe(Math.floor(host.mtimeMs));
   }, 300_000);
+
+  it('a pack that is gone leaves gaps: restore names their byte ranges and exits 1; --allow-gaps writes holes as zeros', async () => {
+    const rows = await archivedLogs('web', 0);
+    const app = rows.filter((r) => r.path.endsWith('/app.log'))[0] as LogRow;
+    const items = (await ledgerMembers(ledgerOf(cloud))).filter(
+      (m) => m.kind === 'segment' && m.generation === app.generation,
+    ) as Extract<MemberItem, { kind: 'segment' }>[];
+    const third = items.find((m) => m.start === 6) as Extract<MemberItem, { kind: 'segment' }>;
+    const lost = items.filter((m) => m.archive === third.archive).sort((a, b) => a.start - b.start);
+    const expected = union(lost);
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new DeleteObjectCommand({ Bucket: cloud.outputs.ArchiveBucketName, Key: third.archive }));
+
+    const refused = await restoreSource('web', '--path', app.path);
+    expect(refused.code).toBe(1);
+    const result = refused.report.results.find((r) => r.generation === app.generation);
+    expect(result).toMatchObject({ status: 'gaps' });
+    expect(result?.path).toBeUndefined();
+    expect(result?.gaps.map(({ start, end }) => ({ start, end }))).toEqual(expected);
+    for (const g of expected)
+      expect(refused.stderr).toContain(`gap bytes [${g.start}, ${g.end}): no such archive: ${third.archive}`);
+
+    const allowed = await restoreSource('web', '--path', app.path, '--allow-gaps');
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const written = allowed.report.results.find((r) => r.generation === app.generation);
+    const bytes = readFileSync(written?.path as string);
+    const whole = Buffer.from('a1\na2\na3\na4\n');
+    expect(bytes.length).toBe(whole.length);
+    for (const g of expected) whole.fill(0, g.start, g.end);
+    expect(bytes.equals(whole)).toBe(true);
+    expect(allowed.stderr).toContain('written with holes as zeros');
+  }, 120_000);
 
   it('keeps its state where --state says, and refuses a state that belongs to another source', async () => {
     const dir = mkdtempSync(join(tmp, 'api-'));

@@ -36,6 +36,21 @@ describe('judging a generation once read', () => {
     });
   });
 
+  it('neighbouring segments lost for one reason are one gap; for different reasons, one each', () => {
+    const [a, b, c] = [seg(0, 'ab'), seg(2, 'cd'), seg(4, 'ef')];
+    const g = shipped([a, b, c, seg(6, 'gh')]);
+    const gone = { kind: 'missing' as const, why: `no such archive: ${PACK}` };
+    const unreadable = new Map([
+      [a.id, gone],
+      [b.id, gone],
+      [c.id, { kind: 'missing' as const, why: 'cold' }],
+    ]);
+    expect(judge(g, { unreadable }, { allowGaps: false }).gaps).toEqual([
+      { start: 0, end: 4, why: gone.why },
+      { start: 4, end: 6, why: 'cold' },
+    ]);
+  });
+
   it('a missing segment covered by another readable one leaves no gap', () => {
     const inner = seg(2, 'cd');
     const g = shipped([seg(0, 'abcdef'), inner]);

@@ -1,0 +1,350 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDevState } from '#cli/target.ts';
+import type { LocalCloud } from '#local/cloud.ts';
+import type { LocalFunction } from '#local/functions.ts';
+import { logText } from '#local/sample-logs.ts';
+import {
+  decodeIndex,
+  decodeTrailer,
+  encodeIndex,
+  encodeTrailer,
+  TRAILER_BYTES,
+} from '#shared/archive/pack-format.ts';
+import { freshCloud } from '../helpers/cloud.ts';
+import { archiveJobEvent, batchObject, generationAt, packKeys } from '../helpers/packs.ts';
+import { type CliRun, jsonOf, runCli } from '../helpers/run-cli.ts';
+
+// Logs shipped as batch objects (built with batch-format.ts, as a shipper does), archived into
+// packs by the archive function, and read back through the CLI as a user would.
+let cloud: LocalCloud;
+let s3: S3Client;
+let ingest: string;
+let archive: string;
+let archiveFn: LocalFunction;
+const tmp = mkdtempSync(join(tmpdir(), 'lv-logs-'));
+const devDir = join(tmp, 'dev');
+
+beforeAll(async () => {
+  cloud = await freshCloud({ triggers: false });
+  s3 = new S3Client({ forcePathStyle: true });
+  ingest = cloud.outputs.IngestBucketName as string;
+  archive = cloud.outputs.ArchiveBucketName as string;
+  archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction') as LocalFunction;
+  writeDevState(
+    {
+      kind: 'local',
+      stage: cloud.stage,
+      region: cloud.region,
+      endpoint: cloud.endpoint,
+      pid: process.pid,
+      outputs: cloud.outputs,
+    },
+    join(devDir, 'dev.json'),
+  );
+});
+afterAll(async () => {
+  await cloud?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const cli = (...args: string[]): Promise<CliRun> => runCli(args, { env: { LOGVAULT_STATE_DIR: devDir } });
+
+/** Uploads objects and has the archive function archive them in one invocation (one pack per policy). */
+async function archiveNow(objects: Record<string, Buffer>): Promise<string[]> {
+  const before = new Set(await packKeys(s3, archive));
+  for (const [key, body] of Object.entries(objects))
+    await s3.send(new PutObjectCommand({ Bucket: ingest, Key: key, Body: body }));
+  const res = (await archiveFn.invoke(archiveJobEvent(ingest, Object.keys(objects)))) as {
+    batchItemFailures: unknown[];
+  };
+  expect(res.batchItemFailures).toEqual([]);
+  return (await packKeys(s3, archive)).filter((k) => !before.has(k));
+}
+
+interface Result {
+  status: string;
+  log: string;
+  generation: string;
+  path?: string;
+  archives: string[];
+  gaps: { start: number; end: number; why: string }[];
+  error?: string;
+}
+interface Report {
+  restored: number;
+  failed: number;
+  withGaps: number;
+  missingBatches: { batch: string; namedBy: string[] }[];
+  results: Result[];
+}
+
+async function restore(...args: string[]): Promise<{ run: CliRun; report: Report; out: string }> {
+  const out = mkdtempSync(join(tmp, 'out-'));
+  const run = await cli('restore', ...args, '-o', out, '--json');
+  return { run, report: jsonOf(run) as Report, out };
+}
+
+const text = (lines: number, seed: number) => Buffer.from(logText(lines, seed));
+const bytesOf = async (key: string) => {
+  const res = await s3.send(new GetObjectCommand({ Bucket: archive, Key: key }));
+  return Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+};
+/** Every regular file under a directory, relative to it. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+
+describe('a growing, rotating log shipped in three runs and packed', () => {
+  const t = [0, 1, 2].map((i) => new Date(Date.UTC(2026, 10, 26, 8, 5 * i)));
+  const [t0, t1, t2] = t as [Date, Date, Date];
+  const path = '/var/log/app.log';
+  const genA = generationAt(t0, 'aaaaaaaa');
+  const genB = generationAt(t1, 'bbbbbbbb');
+  const a = text(40, 1);
+  const b = text(25, 2);
+  // Run 1: A's first part. Run 2: the rest of A (rotated away), and B's start. Run 3: more of B.
+  const run1 = batchObject({
+    source: 'web',
+    createdAt: t0,
+    segments: [{ path, generation: genA, start: 0, bytes: a.subarray(0, 1000) }],
+  });
+  const run2 = batchObject({
+    source: 'web',
+    createdAt: t1,
+    prev: run1.header.batch,
+    segments: [
+      { path, generation: genA, start: 1000, bytes: a.subarray(1000) },
+      { path, generation: genB, start: 0, bytes: b.subarray(0, 700) },
+    ],
+  });
+  const run3 = batchObject({
+    source: 'web',
+    createdAt: t2,
+    prev: run2.header.batch,
+    segments: [{ path, generation: genB, start: 700, bytes: b.subarray(700) }],
+  });
+  const plain = text(12, 3);
+  let packs: string[] = [];
+
+  beforeAll(async () => {
+    packs = [
+      ...(await archiveNow({ [run1.key]: run1.body, 'web/plain.log': plain })),
+      ...(await archiveNow({ [run2.key]: run2.body })),
+      ...(await archiveNow({ [run3.key]: run3.body })),
+    ];
+    expect(packs).toHaveLength(3);
+  });
+
+  it('ls shows one row per generation, with its archives and members', async () => {
+    const run = await cli('ls', '--source', 'web', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const rows = jsonOf(run) as {
+      path: string;
+      generation: string;
+      kind: string;
+      bytes: number;
+      segments: number;
+      firstTime: string;
+      lastTime: string;
+      gaps: unknown[];
+      archives: string[];
+      members: string[];
+      originalKey?: string;
+    }[];
+    expect(rows.map((r) => [r.path, r.generation, r.kind, r.bytes, r.segments])).toEqual([
+      [path, genA, 'shipped', a.length, 2],
+      [path, genB, 'shipped', b.length, 2],
+      ['plain.log', expect.stringMatching(/^\d{8}T\d{6}Z$/), 'object', plain.length, 1],
+    ]);
+    expect(rows[0]).toMatchObject({ firstTime: t0.toISOString(), lastTime: t1.toISOString(), gaps: [] });
+    expect(rows[0]?.archives).toEqual([packs[0], packs[1]].sort());
+    expect(rows[0]?.members).toHaveLength(2);
+    expect(rows[2]?.originalKey).toBe('web/plain.log');
+    const human = await cli('ls', '--source', 'web');
+    expect(human.stdout).toContain(genA);
+    expect(human.stderr).toBe('3 log(s)\n');
+    const archives = jsonOf(await cli('ls', '--archives', '--json')) as {
+      archiveKey: string;
+      layout: string;
+    }[];
+    expect(
+      archives
+        .filter((r) => r.layout === 'pack1')
+        .map((r) => r.archiveKey)
+        .sort(),
+    ).toEqual([...packs].sort());
+  });
+
+  it('restore gives back each generation byte-identical, one file each, named by generation', async () => {
+    const { run, report, out } = await restore('--source', 'web');
+    expect(run.code, run.stderr).toBe(0);
+    expect(report).toMatchObject({ restored: 3, failed: 0, withGaps: 0, missingBatches: [] });
+    expect(filesUnder(out)).toEqual([
+      `web/plain.log`,
+      `web/var/log/app.log.${genA}`,
+      `web/var/log/app.log.${genB}`,
+    ]);
+    expect(readFileSync(join(out, `web/var/log/app.log.${genA}`)).equals(a)).toBe(true);
+    expect(readFileSync(join(out, `web/var/log/app.log.${genB}`)).equals(b)).toBe(true);
+    expect(readFileSync(join(out, 'web/plain.log')).equals(plain)).toBe(true);
+    expect(statSync(join(out, `web/var/log/app.log.${genA}`)).mode & 0o777).toBe(0o640);
+  });
+
+  it('--path and --from select generations, each taken whole', async () => {
+    const { run, out } = await restore('--source', 'web', '--path', '/var/log/*', '--from', t2.toISOString());
+    expect(run.code, run.stderr).toBe(0);
+    // B was last shipped in the range; it comes back whole, its first part included. A did not.
+    expect(filesUnder(out)).toEqual([`web/var/log/app.log`]);
+    expect(readFileSync(join(out, 'web/var/log/app.log')).equals(b)).toBe(true);
+  });
+
+  it('restore of a pack key restores the members it holds, naming bytes held elsewhere', async () => {
+    const { run, report, out } = await restore(packs[1] as string);
+    expect(run.code, run.stderr).toBe(0);
+    const [fromA, fromB] = report.results;
+    expect(fromA?.gaps).toEqual([{ start: 0, end: 1000, why: 'not in this archive' }]);
+    expect(fromB?.gaps).toEqual([{ start: 700, end: b.length, why: 'not in this archive' }]);
+    const restoredA = readFileSync(fromA?.path as string);
+    expect(restoredA.subarray(1000).equals(a.subarray(1000))).toBe(true);
+    expect(filesUnder(out)).toHaveLength(2);
+  });
+
+  it('verify proves every pack', async () => {
+    const run = await cli('verify', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(jsonOf(run)).toMatchObject({ failed: 0 });
+  });
+});
+
+describe('what a restore cannot give back whole', () => {
+  it('a batch a later batch names but no archive holds is named, and fails the restore unless gaps are allowed', async () => {
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 26, 9, m));
+    const first = batchObject({
+      source: 'db',
+      createdAt: at(0),
+      segments: [{ path: '/var/log/db.log', generation: generationAt(at(0)), start: 0, bytes: text(5, 4) }],
+    });
+    const lost = batchObject({
+      source: 'db',
+      createdAt: at(5),
+      prev: first.header.batch,
+      segments: [{ path: '/var/log/slow.log', generation: generationAt(at(5)), start: 0, bytes: text(5, 5) }],
+    });
+    const third = batchObject({
+      source: 'db',
+      createdAt: at(10),
+      prev: lost.header.batch,
+      segments: [
+        {
+          path: '/var/log/db.log',
+          generation: generationAt(at(0)),
+          start: text(5, 4).length,
+          bytes: text(5, 9),
+        },
+      ],
+    });
+    await archiveNow({ [first.key]: first.body, [third.key]: third.body });
+    const { run, report } = await restore('--source', 'db');
+    expect(run.code).toBe(1);
+    expect(report.missingBatches).toEqual([
+      expect.objectContaining({ batch: lost.header.batch, namedBy: [third.header.batch] }),
+    ]);
+    expect(run.stderr).toContain(`batch ${lost.header.batch} is in no archive`);
+    expect((await restore('--source', 'db', '--allow-gaps')).run.code).toBe(0);
+  });
+
+  it('bytes the host lost are a gap with their range: nothing written without --allow-gaps, zeros with it', async () => {
+    const at = new Date(Date.UTC(2026, 10, 26, 10, 0));
+    const generation = generationAt(at);
+    const [head, tail] = [text(3, 6), text(3, 7)];
+    const batch = batchObject({
+      source: 'lossy',
+      createdAt: at,
+      segments: [
+        { path: '/var/log/l.log', generation, start: 0, bytes: head },
+        { path: '/var/log/l.log', generation, start: head.length + 100, bytes: tail },
+      ],
+      gaps: [
+        {
+          path: '/var/log/l.log',
+          generation,
+          start: head.length,
+          end: head.length + 100,
+          reason: 'truncated',
+        },
+      ],
+    });
+    await archiveNow({ [batch.key]: batch.body });
+    const strict = await restore('--source', 'lossy');
+    expect(strict.run.code).toBe(1);
+    expect(strict.report.results[0]).toMatchObject({
+      status: 'gaps',
+      gaps: [{ start: head.length, end: head.length + 100, why: 'lost on the host (truncated)' }],
+    });
+    expect(strict.run.stderr).toContain(`gap bytes [${head.length}, ${head.length + 100}): lost on the host`);
+    expect(filesUnder(strict.out)).toEqual([]);
+
+    const allowed = await restore('--source', 'lossy', '--allow-gaps');
+    expect(allowed.run.code, allowed.run.stderr).toBe(0);
+    const file = readFileSync(allowed.report.results[0]?.path as string);
+    expect(file.equals(Buffer.concat([head, Buffer.alloc(100), tail]))).toBe(true);
+  });
+});
+
+describe('a tampered pack', () => {
+  const at = new Date(Date.UTC(2026, 10, 26, 11, 0));
+  const good = text(30, 8);
+
+  async function packed(source: string): Promise<string> {
+    const batch = batchObject({
+      source,
+      createdAt: at,
+      segments: [{ path: '/var/log/t.log', generation: generationAt(at), start: 0, bytes: good }],
+    });
+    const [key] = await archiveNow({ [batch.key]: batch.body });
+    return key as string;
+  }
+
+  it('an index rewritten to say other things (here: a mode) is refused, and nothing is written', async () => {
+    const key = await packed('forged');
+    const body = await bytesOf(key);
+    const { indexOffset, indexLength } = decodeTrailer(key, body.subarray(-TRAILER_BYTES), body.length);
+    const index = decodeIndex(key, body.subarray(indexOffset, indexOffset + indexLength));
+    const members = index.members.map((m) => (m.kind === 'segment' ? { ...m, mode: 0o4777 } : m));
+    const region = encodeIndex(index.header, Buffer.from(JSON.stringify(members)));
+    const forged = Buffer.concat([
+      body.subarray(0, indexOffset),
+      region,
+      encodeTrailer(indexOffset, region.length),
+    ]);
+    await s3.send(new PutObjectCommand({ Bucket: archive, Key: key, Body: forged }));
+
+    for (const args of [['--source', 'forged'], [key]]) {
+      const { run, report, out } = await restore(...args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toContain(key);
+      expect(report.failed).toBe(1);
+      expect(filesUnder(out)).toEqual([]);
+    }
+  });
+
+  it('a flipped byte in a group is refused, and nothing is written', async () => {
+    const key = await packed('flipped');
+    const body = await bytesOf(key);
+    body.writeUInt8(body.readUInt8(200) ^ 0x01, 200);
+    await s3.send(new PutObjectCommand({ Bucket: archive, Key: key, Body: body }));
+    const { run, report, out } = await restore('--source', 'flipped');
+    expect(run.code).toBe(1);
+    expect(report.results[0]?.error).toContain(key);
+    expect(filesUnder(out)).toEqual([]);
+    const verify = await cli('verify', '--json');
+    expect(verify.code).toBe(1);
+    expect(JSON.stringify(jsonOf(verify))).toContain(key);
+  });
+});
