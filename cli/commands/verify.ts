@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import { listArchives } from '#shared/archive/list.ts';
+import { allMembers, type MemberItem, membersOfSource } from '#shared/archive/member-ledger.ts';
+import { parsePackKey } from '#shared/archive/pack-format.ts';
 import { verifyArchive } from '#shared/archive/restore.ts';
 import { ColdObjectError } from '#shared/errors.ts';
+import { listPacks } from '#shared/logs/list-packs.ts';
+import { type LedgerMismatch, verifyPack } from '#shared/logs/verify-pack.ts';
 import { describeFailure } from '../archive-failure.ts';
-import { readDeps } from '../clients.ts';
+import { ledgerDeps, readDeps } from '../clients.ts';
 import { CliError, printJson, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -19,7 +23,10 @@ export function sample<T>(items: T[], pct: number): T[] {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('round-trip archives (decrypt, decompress, SHA-256) and report any that fail')
+    .description(
+      'round-trip archives (decrypt, decompress, SHA-256 of every member) and report any that fail; ' +
+        'reconcile the member ledger with the packs read',
+    )
     .option('-s, --source <name>', 'only this source')
     .option('--sample <pct>', 'check this percentage of archives', Number, 100)
     .option('--json', 'machine-readable output')
@@ -28,18 +35,35 @@ export function registerVerify(program: Command): void {
         throw new CliError('--sample: a percentage above 0 and at most 100', 2);
       const target = await resolveTarget(program.opts());
       const deps = readDeps(target);
+      const ledger = ledgerDeps(target);
+      const items = new Map<string, MemberItem>();
+      const source = opts.source ? membersOfSource(ledger, opts.source) : allMembers(ledger);
+      for await (const item of source) items.set(item.id, item);
       const keys: string[] = [];
       for await (const e of listArchives(deps.s3, deps.bucket, opts.source ? { source: opts.source } : {}))
         keys.push(e.archiveKey);
+      const packs = await listPacks({ ...deps, ledger }, opts.source ? { source: opts.source } : {});
+      keys.push(...packs.map((p) => p.archiveKey));
       if (keys.length === 0 && opts.source)
         throw new CliError(`no archives of source ${forTerminal(opts.source)} to verify`);
       const chosen = sample(keys, opts.sample);
       const failures: { archiveKey: string; error: string }[] = [];
+      const mismatches: LedgerMismatch[] = [];
+      const sources = opts.source ? new Set([opts.source]) : undefined;
       let cold = 0;
+      let members = 0;
       const bar = progress(chosen.length, 'verifying');
       for (const key of chosen) {
         try {
-          await verifyArchive(deps, key);
+          if (parsePackKey(key)) {
+            const verdict = await verifyPack(deps, key, items, sources);
+            members += verdict.verified;
+            for (const error of verdict.failures) failures.push({ archiveKey: key, error });
+            mismatches.push(...verdict.mismatches);
+          } else {
+            await verifyArchive(deps, key);
+            members += 1;
+          }
         } catch (error) {
           if (error instanceof ColdObjectError) cold += 1;
           else
@@ -56,20 +80,29 @@ export function registerVerify(program: Command): void {
         sampled: chosen.length,
         checked: chosen.length - cold,
         skippedCold: cold,
-        failed: failures.length,
+        members,
+        failed: new Set(failures.map((f) => f.archiveKey)).size,
         failures,
+        ledgerMismatches: mismatches,
       };
       if (opts.json) printJson(summary);
       else {
         for (const f of failures) process.stderr.write(`FAIL ${forTerminal(f.error)}\n`);
-        const verified = summary.checked - failures.length;
+        for (const m of mismatches)
+          process.stderr.write(
+            `LEDGER ${forTerminal(m.archiveKey)}: member ${m.member} ${forTerminal(m.problem)}\n`,
+          );
+        const verified = summary.checked - summary.failed;
         const head =
           chosen.length < keys.length
             ? `${chosen.length} of ${keys.length} sampled, ${verified} verified`
             : `verified ${verified} of ${keys.length} archive(s)`;
         const coldText = cold ? `, ${cold} in cold storage skipped` : '';
-        process.stdout.write(`${head}${coldText}; ${failures.length} failed\n`);
+        const ledgerText = mismatches.length ? `; ${mismatches.length} ledger mismatch(es)` : '';
+        process.stdout.write(`${head}${coldText}; ${summary.failed} failed${ledgerText}\n`);
       }
-      if (failures.length) throw new CliError(`${failures.length} archive(s) failed verification`);
+      if (summary.failed) throw new CliError(`${summary.failed} archive(s) failed verification`);
+      if (mismatches.length)
+        throw new CliError(`${mismatches.length} member(s) where the ledger and the packs disagree`);
     });
 }
