@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { parseArchiveKey } from '#shared/archive/layout.ts';
 import { listArchives } from '#shared/archive/list.ts';
+import { getMember, membersOfSource } from '#shared/archive/member-ledger.ts';
+import { parsePackKey } from '#shared/archive/pack-format.ts';
 import { selectsForHold } from '#shared/archive/selection.ts';
 import { createS3 } from '#shared/clients/aws.ts';
 import { mapLimit } from '#shared/map-limit.ts';
 import { setLegalHold } from '#shared/sweep/legal-hold.ts';
 import { describeFailure } from '../archive-failure.ts';
+import { ledgerDeps } from '../clients.ts';
 import { CliError, parseRange, printJson } from '../output.ts';
-import { output, resolveTarget } from '../target.ts';
+import { output, resolveTarget, type Target } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
 
 interface SelectorOpts {
@@ -19,33 +22,49 @@ interface SelectorOpts {
 
 type Action = 'hold' | 'release';
 
+const MEMBER_ID = /^[0-9a-f]{32}$/;
+
 /**
- * The archive keys a selector names: one archive key, or a source's archives by their key's day
- * (see selectsForHold: hold takes every day the range touches, release only whole days). No
- * metadata is read: it is not authenticated, and could otherwise hide an archive from a hold.
+ * The archive keys a selector names: one archive key; a member id (the archive the ledger says
+ * holds it); or a source's archives: v1 archives by their key's day (see selectsForHold: hold
+ * takes every day the range touches, release only whole days), and the packs holding a member of
+ * the source in the range (the ledger says which). No archive content is read: hold needs no key
+ * access. A pack also holds other sources' members, so `release --source` never releases one: it
+ * names them, to be released by key.
  */
 async function select(
-  bucket: string,
+  target: Target,
   action: Action,
   key: string | undefined,
   opts: SelectorOpts,
-): Promise<{ keys: string[]; partDays: string[] }> {
+): Promise<{ keys: string[]; partDays: string[]; keptPacks: string[] }> {
   if (key && opts.source) throw new CliError('give an archive key or --source, not both', 2);
-  if (key) return { keys: [key], partDays: [] };
-  if (!opts.source) throw new CliError('give an archive key or --source NAME', 2);
+  if (key && MEMBER_ID.test(key)) {
+    const item = await getMember(ledgerDeps(target), key);
+    if (!item) throw new CliError(`no member ${key} in the ledger`);
+    return { keys: [item.archive], partDays: [], keptPacks: [] };
+  }
+  if (key) return { keys: [key], partDays: [], keptPacks: [] };
+  if (!opts.source) throw new CliError('give an archive key, a member id or --source NAME', 2);
   const { from, to } = parseRange(opts);
   const range = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
   const keys: string[] = [];
   const partDays = new Set<string>();
   let listed = 0;
+  const bucket = output(target, 'ArchiveBucketName');
   for await (const e of listArchives(createS3(), bucket, { source: opts.source, ...range })) {
     listed += 1;
     const day = parseArchiveKey(e.archiveKey)?.day ?? '';
     if (selectsForHold(action, day, range)) keys.push(e.archiveKey);
     else partDays.add(day);
   }
-  if (listed === 0) throw new CliError(`no archives of source ${forTerminal(opts.source)} in that range`);
-  return { keys, partDays: [...partDays] };
+  const packs = new Set<string>();
+  for await (const m of membersOfSource(ledgerDeps(target), opts.source, range))
+    if (parsePackKey(m.archive)) packs.add(m.archive);
+  if (listed === 0 && packs.size === 0)
+    throw new CliError(`no archives of source ${forTerminal(opts.source)} in that range`);
+  if (action === 'hold') return { keys: [...keys, ...packs], partDays: [...partDays], keptPacks: [] };
+  return { keys, partDays: [...partDays], keptPacks: [...packs] };
 }
 
 function registerOne(program: Command, action: Action, description: string): void {
@@ -53,23 +72,37 @@ function registerOne(program: Command, action: Action, description: string): voi
   program
     .command(action)
     .description(description)
-    .argument('[archive-key]', 'one archive key (the ARCHIVE KEY column of `logvault ls`)')
-    .option('-s, --source <name>', 'every archive of this source')
+    .argument(
+      '[archive-key]',
+      'one archive key (the ARCHIVE KEY column of `logvault ls --archives`), or a member id (ls --json)',
+    )
+    .option('-s, --source <name>', 'every archive holding a log of this source')
     .option('--from <iso>', 'with --source: source objects modified at or after this time')
     .option('--to <iso>', 'with --source: source objects modified at or before this time')
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
       on
-        ? '\nWith --from/--to, every archive whose key day the range touches is held (a superset: an extra hold loses nothing).'
-        : '\nWith --from/--to, only archives on days the range covers whole are released; the others stay held, and are named.',
+        ? '\nWith --source, every v1 archive whose key day the range touches is held, and every pack holding a member\n' +
+            'of the source shipped (objects: modified) in the range: a superset, since an extra hold loses nothing.'
+        : '\nWith --from/--to, only v1 archives on days the range covers whole are released; the others stay held,\n' +
+            "and are named. Packs also hold other sources' logs: --source names them, and never releases one.",
     )
     .action(async (archiveKey: string | undefined, opts: SelectorOpts) => {
       const target = await resolveTarget(program.opts());
       const bucket = output(target, 'ArchiveBucketName');
-      const { keys, partDays } = await select(bucket, action, archiveKey, opts);
-      if (keys.length === 0)
-        throw new CliError(`nothing released: the range covers ${partDays.join(', ')} only in part`);
+      const { keys, partDays, keptPacks } = await select(target, action, archiveKey, opts);
+      const kept = keptPacks.map(
+        (k) =>
+          `not released: ${forTerminal(k)}, a pack (it holds other sources' logs too; release it by key)`,
+      );
+      if (keys.length === 0) {
+        for (const line of kept) process.stderr.write(`${line}\n`);
+        const why = partDays.length
+          ? `the range covers ${partDays.join(', ')} only in part`
+          : 'only packs hold them';
+        throw new CliError(`nothing released: ${why}`);
+      }
       const s3 = createS3();
       const outcomes = await mapLimit(keys, 8, async (key) => {
         try {
@@ -88,13 +121,14 @@ function registerOne(program: Command, action: Action, description: string): voi
           legalHold: on ? 'ON' : 'OFF',
           archives: done,
           failed,
-          ...(on ? {} : { keptHeldDays: partDays }),
+          ...(on ? {} : { keptHeldDays: partDays, keptHeldPacks: keptPacks }),
         });
       } else {
         for (const key of done) process.stdout.write(`${forTerminal(key)}\n`);
         for (const f of failed) process.stderr.write(`${action} failed: ${forTerminal(f.error)}\n`);
         for (const day of partDays)
           process.stderr.write(`not released: archives of ${day}, a day the range covers only in part\n`);
+        for (const line of kept) process.stderr.write(`${line}\n`);
         process.stderr.write(`${on ? 'held' : 'released'} ${done.length} of ${keys.length} archive(s)\n`);
       }
       if (failed.length)

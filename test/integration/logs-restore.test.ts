@@ -217,6 +217,26 @@ describe('a growing, rotating log shipped in three runs and packed', () => {
     expect(filesUnder(out)).toHaveLength(2);
   });
 
+  it('hold --source holds every pack holding a member of the source; release takes a pack by key only', async () => {
+    const held = await cli('hold', '--source', 'web', '--json');
+    expect(held.code, held.stderr).toBe(0);
+    expect((jsonOf(held) as { archives: string[] }).archives.sort()).toEqual([...packs].sort());
+    const bySource = await cli('release', '--source', 'web');
+    expect(bySource.code).toBe(1);
+    for (const key of packs) expect(bySource.stderr).toContain(`not released: ${key}, a pack`);
+    for (const key of packs) expect((await cli('release', key)).code).toBe(0);
+    const rows = jsonOf(await cli('ls', '--source', 'web', '--json')) as {
+      members: string[];
+      archives: string[];
+    }[];
+    const member = rows[0]?.members[0] as string;
+    const byMember = await cli('hold', member, '--json');
+    expect(byMember.code, byMember.stderr).toBe(0);
+    expect((jsonOf(byMember) as { archives: string[] }).archives).toHaveLength(1);
+    expect(rows[0]?.archives).toContain((jsonOf(byMember) as { archives: string[] }).archives[0]);
+    await cli('release', (jsonOf(byMember) as { archives: string[] }).archives[0] as string);
+  });
+
   it('verify proves every pack', async () => {
     const run = await cli('verify', '--json');
     expect(run.code, run.stderr).toBe(0);
