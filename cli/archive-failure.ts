@@ -1,6 +1,8 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parseArchiveKey } from '#shared/archive/layout.ts';
+import { parseArchiveKey, splitSourceKey } from '#shared/archive/layout.ts';
 import { archivesOfOriginalKey } from '#shared/archive/list.ts';
+import { type LedgerDeps, membersOfSource } from '#shared/archive/member-ledger.ts';
+import { parsePackKey } from '#shared/archive/pack-format.ts';
 import {
   ColdObjectError,
   IntegrityError,
@@ -19,6 +21,7 @@ export async function describeFailure(
   bucket: string,
   archiveKey: string,
   error: unknown,
+  ledger?: LedgerDeps,
 ): Promise<string> {
   if (
     error instanceof IntegrityError ||
@@ -32,7 +35,7 @@ export async function describeFailure(
     isAwsError(error, 'NotFound', 'NoSuchKey', 404) ||
     (await missing(s3, bucket, archiveKey))
   ) {
-    return `no such archive: ${archiveKey}${await originalKeyHint(s3, bucket, archiveKey)}`;
+    return `no such archive: ${archiveKey}${await originalKeyHint(s3, bucket, archiveKey, ledger)}`;
   }
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
@@ -48,9 +51,29 @@ async function missing(s3: S3Client, bucket: string, key: string): Promise<boole
   );
 }
 
-async function originalKeyHint(s3: S3Client, bucket: string, key: string): Promise<string> {
-  if (parseArchiveKey(key)) return '';
-  const archives = await archivesOfOriginalKey(s3, bucket, key).catch(() => []);
+/** The archives (v1 and packs) holding objects shipped as `originalKey`. */
+async function archivesOf(s3: S3Client, bucket: string, originalKey: string, ledger?: LedgerDeps) {
+  const v1 = await archivesOfOriginalKey(s3, bucket, originalKey).catch(() => []);
+  const packs = new Set<string>();
+  if (ledger) {
+    const members = membersOfSource(ledger, splitSourceKey(originalKey).source);
+    try {
+      for await (const m of members) if (m.kind === 'object' && m.key === originalKey) packs.add(m.archive);
+    } catch {
+      // A hint only: the failure it explains is reported either way.
+    }
+  }
+  return [...v1, ...packs];
+}
+
+async function originalKeyHint(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  ledger?: LedgerDeps,
+): Promise<string> {
+  if (parseArchiveKey(key) || parsePackKey(key)) return '';
+  const archives = await archivesOf(s3, bucket, key, ledger);
   if (archives.length === 0)
     return ' (not an archive key, nor an original key with archives: see logvault ls)';
   return `; that is an original key, archived as: ${archives.join(', ')}`;

@@ -109,7 +109,8 @@ function registerOne(program: Command, action: Action, description: string): voi
           await setLegalHold(s3, bucket, key, on);
           return { archiveKey: key };
         } catch (error) {
-          return { archiveKey: key, error: await describeFailure(s3, bucket, key, error) };
+          const ledger = ledgerDeps(target);
+          return { archiveKey: key, error: await describeFailure(s3, bucket, key, error, ledger) };
         }
       });
       const done = outcomes.filter((o) => o.error === undefined).map((o) => o.archiveKey);

@@ -2,6 +2,7 @@ import type { Tier } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { thaw } from '#shared/archive/cold.ts';
 import { listArchives } from '#shared/archive/list.ts';
+import type { LedgerDeps } from '#shared/archive/member-ledger.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { openOutputRoot } from '#shared/archive/output-dir.ts';
 import { parsePackKey } from '#shared/archive/pack-format.ts';
@@ -16,7 +17,6 @@ import { type LogRestoreReport, restoreLogs, restorePack } from '#shared/logs/re
 import { describeFailure } from '../archive-failure.ts';
 import { ledgerDeps, readDeps } from '../clients.ts';
 import { CliError, parseRange, printJson, progress } from '../output.ts';
-import type { Target } from '../target.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
 
@@ -128,10 +128,10 @@ async function entryOf(deps: ReadDeps, r: RestoreResult): Promise<Entry> {
   };
 }
 
-const failure = (deps: ReadDeps, key: string, error: unknown) =>
+const failure = (deps: ReadDeps & { ledger?: LedgerDeps }, key: string, error: unknown) =>
   error instanceof UnsafeOutputError
     ? Promise.resolve(`${key}: ${error.message}`)
-    : describeFailure(deps.s3, deps.bucket, key, error);
+    : describeFailure(deps.s3, deps.bucket, key, error, deps.ledger);
 
 /** What a person reads on stderr about one result, beyond the summary line. */
 function linesOf(entry: Entry): string[] {
@@ -248,10 +248,10 @@ function reportLogs(report: LogRestoreReport, dir: string, opts: RestoreOpts, wh
   if (restored === 0) throw new CliError(`no archives of ${what} in that range`);
 }
 
-async function restoreSource(target: Target, deps: ReadDeps, dir: string, opts: RestoreOpts) {
+async function restoreSource(deps: ReadDeps & { ledger: LedgerDeps }, dir: string, opts: RestoreOpts) {
   const { from, to } = parseRange(opts);
   const source = opts.source as string;
-  const report = await restoreLogs({ ...deps, ledger: ledgerDeps(target) }, source, dir, {
+  const report = await restoreLogs(deps, source, dir, {
     ...(opts.path !== undefined ? { path: opts.path } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
@@ -315,13 +315,13 @@ export function registerRestore(program: Command): void {
         ...(to ? { to } : {}),
       };
       const target = await resolveTarget(program.opts());
-      const deps = readDeps(target);
+      const deps = { ...readDeps(target), ledger: ledgerDeps(target) };
       if (opts.output) {
         await openOutputRoot(opts.output).catch((error: Error) => {
           throw new CliError(`-o: ${forTerminal(error.message)}`);
         });
       }
-      if (opts.source && opts.output) return restoreSource(target, deps, opts.output, opts);
+      if (opts.source && opts.output) return restoreSource(deps, opts.output, opts);
       if (archiveKey && parsePackKey(archiveKey) && opts.output)
         return restorePackKey(deps, archiveKey, opts.output, opts);
       const keys = await selectArchives(deps, archiveKey, range);

@@ -40,6 +40,8 @@ export interface LogRow {
   readonly members: readonly string[];
   /** Objects: the key it was shipped as (what `restore` names it by). */
   readonly originalKey?: string;
+  /** Objects: the one archive (v1 archive or pack) that holds it. */
+  readonly archiveKey?: string;
   /** v1 archives: metadata fields that are missing or malformed. */
   readonly unreadable?: readonly string[];
 }
@@ -90,6 +92,7 @@ function v1Row(e: ArchiveEntry, m: ReadMetadata | undefined): LogRow {
     archives: [e.archiveKey],
     members: [],
     originalKey: m ? originalKey : UNREADABLE,
+    archiveKey: e.archiveKey,
     unreadable: m ? m.unreadable : ['all'],
   };
 }

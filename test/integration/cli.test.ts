@@ -7,7 +7,6 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devStateFile, isRunning } from '#cli/target.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
-import { parseArchiveKey } from '#shared/archive/layout.ts';
 import { restoreNames } from '#shared/archive/restore-names.ts';
 import { RECORD_PRINCIPAL_ENV } from '#shared/clients/call-recorder.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
@@ -189,9 +188,10 @@ describe('logvault CLI against logvault dev', () => {
       bucket = dev.outputs.ArchiveBucketName as string;
       const names = ['flipped', 'swapped', 'truncated', 'donor'];
       const dir = mkdtempSync(join(tmpdir(), 'lv-cli-tamper-'));
+      // Above the pack threshold (4 MiB): each is archived alone, on the v1 path.
       writeTree(
         dir,
-        Object.fromEntries(names.map((n, i) => [`${n}.log`, Buffer.from(logText(3000, 10 + i))])),
+        Object.fromEntries(names.map((n, i) => [`${n}.log`, Buffer.from(logText(60_000, 10 + i))])),
       );
       await upload(dir, source);
       const rows = await eventually(async () => {
@@ -270,7 +270,8 @@ describe('logvault CLI against logvault dev', () => {
       expect(marked.map((r) => r.archiveKey).sort()).toEqual(
         ['flipped', 'swapped', 'truncated'].map((w) => keys[w] as string).sort(),
       );
-      const human = await asRestoreRole('ls', '--source', source);
+      // The archive objects themselves are listed by `ls --archives`.
+      const human = await asRestoreRole('ls', '--archives', '--source', source);
       expect(human.stderr).toContain('4 archive(s), 3 with missing metadata');
     });
 
@@ -287,14 +288,24 @@ describe('logvault CLI against logvault dev', () => {
     let s3: S3Client;
     let ingest: string;
     let bucket: string;
+    /** A row of `ls --json`: one log (here, objects: each a log of its own). */
     interface Row {
       archiveKey: string;
       originalKey: string;
-      modified: string;
-      version: { of: number; index: number };
+      generation: string;
+      firstTime: string;
+      members: string[];
+    }
+    /** A row of `ls --archives --json`: one archive object. */
+    interface ArchiveRow {
+      archiveKey: string;
       policy: string;
       unreadable: string[];
     }
+    const archivesOf = async (source: string) =>
+      JSON.parse(
+        (await asRestoreRole('ls', '--archives', '--source', source, '--json')).stdout,
+      ) as ArchiveRow[];
     const listed = async (source: string) =>
       JSON.parse((await asRestoreRole('ls', '--source', source, '--json')).stdout) as Row[];
     const archivedAll = (source: string, n: number) =>
@@ -326,7 +337,8 @@ describe('logvault CLI against logvault dev', () => {
       for (const raw of ['\x01', '\x1b', '\r']) expect(human.stdout).not.toContain(raw);
       expect(human.stdout).toContain('esc\\x1b[31mred.log');
       expect(human.stdout).toContain('cr\\r.log');
-      expect(human.stderr).toBe('3 archive(s)\n');
+      // One row per log (an object is a log of its own).
+      expect(human.stderr).toBe('3 log(s)\n');
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-ctl-'));
       const restored = JSON.parse(
@@ -336,15 +348,19 @@ describe('logvault CLI against logvault dev', () => {
       for (const [key, body] of Object.entries(bodies))
         expect(readFileSync(join(out, key), 'utf8')).toBe(body);
 
+      // Small objects are packed: verify, hold and release count the archives (packs) holding them.
+      const archives = [...new Set(rows.map((r) => r.archiveKey))].sort();
       expect((await asRestoreRole('verify', '--source', source)).stdout).toBe(
-        'verified 3 of 3 archive(s); 0 failed\n',
+        `verified ${archives.length} of ${archives.length} archive(s); 0 failed\n`,
       );
       const held = await asRestoreRole('hold', '--source', source, '--json');
       expect(JSON.parse(held.stdout)).toMatchObject({ failed: [] });
-      expect((JSON.parse(held.stdout).archives as string[]).sort()).toEqual(
-        rows.map((r) => r.archiveKey).sort(),
-      );
-      expect((await cli('release', '--source', source)).stderr).toContain('released 3 of 3 archive(s)');
+      expect((JSON.parse(held.stdout).archives as string[]).sort()).toEqual(archives);
+      // A pack holds other sources' logs too: it is released by its key, never by --source.
+      const bySource = await cliFails('release', '--source', source);
+      for (const key of archives) expect(bySource.stderr).toContain(`not released: ${key}, a pack`);
+      for (const key of archives)
+        expect((await cli('release', key)).stderr).toContain('released 1 of 1 archive(s)');
     });
 
     it('a link inside the output directory: every restore through it is refused and named, nothing lands where it points', async () => {
@@ -366,33 +382,31 @@ describe('logvault CLI against logvault dev', () => {
       await put(`${source}//b.log`, 'slashes\n');
       await put(`${source}/b.log`, 'plain\n');
       const rows = await archivedAll(source, 4);
-      const versions = rows.filter((r) => r.originalKey === `${source}/a.log`).map((r) => r.version);
-      expect(versions.sort((x, y) => x.index - y.index)).toEqual([
-        { of: 2, index: 1 },
-        { of: 2, index: 2 },
-      ]);
+      // Two versions of a key are two generations of one log, each a row of its own.
+      const versions = rows.filter((r) => r.originalKey === `${source}/a.log`);
+      expect(versions).toHaveLength(2);
+      expect(new Set(versions.map((r) => r.members[0])).size).toBe(2);
       const human = await asRestoreRole('ls', '--source', source);
-      for (const r of rows) expect(human.stdout).toContain(r.archiveKey);
-      expect(human.stdout).toMatch(/1\/2/);
+      for (const r of rows) expect(human.stdout).toContain(r.generation);
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-ver-'));
       const report = JSON.parse(
         (await asRestoreRole('restore', '--source', source, '-o', out, '--json')).stdout,
       ) as {
         restored: number;
-        results: { archiveKey: string; path: string; renamed: boolean }[];
+        results: { members: string[]; path: string; renamed: boolean }[];
       };
       expect(report.restored).toBe(4);
-      // Each name follows from what ls shows: original key, modification time and archive id.
+      // Each name follows from what ls --json shows: original key, modification time and member id.
       const names = restoreNames(
         rows.map((r) => ({
           originalKey: r.originalKey,
-          modified: new Date(r.modified),
-          id: parseArchiveKey(r.archiveKey)?.id as string,
+          modified: new Date(r.firstTime),
+          id: r.members[0] as string,
         })),
       );
       for (const [i, r] of rows.entries()) {
-        const result = report.results.find((x) => x.archiveKey === r.archiveKey);
+        const result = report.results.find((x) => x.members[0] === r.members[0]);
         expect(result?.path).toBe(join(realpathSync(out), ...(names[i]?.segments ?? [])));
         expect(result?.renamed).toBe(true);
       }
@@ -400,7 +414,14 @@ describe('logvault CLI against logvault dev', () => {
     });
 
     it('metadata that lies about the time or holds a malformed key never hides an archive', async () => {
-      const [row] = await listed('cli-test');
+      // Above the pack threshold (4 MiB): archived alone, on the v1 path, with metadata of their own.
+      const dir = mkdtempSync(join(tmpdir(), 'lv-cli-meta-'));
+      writeTree(dir, {
+        'big.log': Buffer.from(logText(60_000, 31)),
+        'big2.log': Buffer.from(logText(60_000, 32)),
+      });
+      await upload(dir, 'cli-meta');
+      const [row] = await archivedAll('cli-meta', 2);
       const key = (row as Row).archiveKey;
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       const modified = new Date(head.Metadata?.['lv-source-modified'] ?? '');
@@ -416,7 +437,7 @@ describe('logvault CLI against logvault dev', () => {
       ];
 
       const out = mkdtempSync(join(tmpdir(), 'lv-cli-1990-'));
-      const restored = await asRestoreRole('restore', '--source', 'cli-test', ...range, '-o', out, '--json');
+      const restored = await asRestoreRole('restore', '--source', 'cli-meta', ...range, '-o', out, '--json');
       const report = JSON.parse(restored.stdout) as { results: { archiveKey: string; status: string }[] };
       expect(report.results.find((r) => r.archiveKey === key)?.status).toBe('restored');
       expect(restored.stderr).toContain(
@@ -424,16 +445,16 @@ describe('logvault CLI against logvault dev', () => {
       );
 
       const held = JSON.parse(
-        (await asRestoreRole('hold', '--source', 'cli-test', ...range, '--json')).stdout,
+        (await asRestoreRole('hold', '--source', 'cli-meta', ...range, '--json')).stdout,
       );
       expect(held.archives).toContain(key);
-      const kept = await cliFails('release', '--source', 'cli-test', ...range);
+      const kept = await cliFails('release', '--source', 'cli-meta', ...range);
       expect(kept.stderr).toContain('only in part');
-      await cli('release', '--source', 'cli-test');
+      await cli('release', '--source', 'cli-meta');
 
-      const after = (await listed('cli-test')).find((r) => r.archiveKey === key);
+      const after = (await archivesOf('cli-meta')).find((r) => r.archiveKey === key);
       expect(after).toMatchObject({ policy: 'standard', unreadable: ['lv-source-key'] });
-      expect((await asRestoreRole('verify', '--source', 'cli-test', '--json')).stdout).toMatch(/"failed": 0/);
+      expect((await asRestoreRole('verify', '--source', 'cli-meta', '--json')).stdout).toMatch(/"failed": 0/);
     });
 
     it('a source with no archives fails verify, restore, hold and release, and lists empty', async () => {
@@ -451,8 +472,8 @@ describe('logvault CLI against logvault dev', () => {
     });
 
     it('verify says how many it sampled of how many, and its help gives one default', async () => {
-      const total = (await listed('cli-test')).length;
-      const { stdout } = await asRestoreRole('verify', '--source', 'cli-test', '--sample', '50');
+      const total = (await archivesOf('cli-meta')).length;
+      const { stdout } = await asRestoreRole('verify', '--source', 'cli-meta', '--sample', '50');
       const sampled = Math.round(total / 2);
       expect(stdout).toBe(`${sampled} of ${total} sampled, ${sampled} verified; 0 failed\n`);
       const help = (await asRestoreRole('verify', '--help')).stdout;
