@@ -246,7 +246,8 @@ describe('commands an operator puts in scripts', () => {
   });
 
   it('a sweep with a moved clock deletes nothing without --yes, says how much it would, then deletes with --yes', async () => {
-    const before = (jsonOf(await cli('ls', '--json')) as unknown[]).length;
+    // The sweeper deletes archive objects (packs among them): `ls --archives` lists those.
+    const before = (jsonOf(await cli('ls', '--archives', '--json')) as unknown[]).length;
     const refused = await cli('sweep', '--now', FAR_FUTURE);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
@@ -255,17 +256,18 @@ describe('commands an operator puts in scripts', () => {
       ),
     );
     expect(refused.stderr).toContain('Pass --yes to do it');
-    expect(jsonOf(await cli('ls', '--json'))).toHaveLength(before);
+    expect(jsonOf(await cli('ls', '--archives', '--json'))).toHaveLength(before);
 
     const done = jsonOf(await cli('sweep', '--now', FAR_FUTURE, '--yes', '--json')) as { deleted: number };
     expect(done.deleted).toBe(before);
+    expect(jsonOf(await cli('ls', '--archives', '--json'))).toHaveLength(0);
     expect(jsonOf(await cli('ls', '--json'))).toHaveLength(0);
   });
 });
 
 describe('logvault dev --endpoint after its state file is gone', () => {
   it('adopts the stack it finds in the emulator, keys included, and prints short lines on stdout', async () => {
-    const [archived] = await uploadAndWait('adopt', { 'kept.log': Buffer.from(logText(50, 3)) });
+    await uploadAndWait('adopt', { 'kept.log': Buffer.from(logText(50, 3)) });
     const keyBefore = devState().outputs.ArchiveKeyArn;
     await stopDev(dev);
     expect(existsSync(join(stateDir, 'dev.json'))).toBe(false);
@@ -275,9 +277,10 @@ describe('logvault dev --endpoint after its state file is gone', () => {
     expect(dev.stdout).toMatch(/^logvault dev ready in [\d.]+s: aws=/);
     expect(dev.stderr).not.toContain('already exists');
     expect(devState().outputs.ArchiveKeyArn).toBe(keyBefore);
-    const restored = await cli('restore', archived?.archiveKey as string);
+    const out = mkdtempSync(join(tmpdir(), 'lv-operator-adopted-'));
+    const restored = await cli('restore', '--source', 'adopt', '-o', out);
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stdout).toBe(logText(50, 3));
+    expect(readFileSync(join(out, 'adopt', 'kept.log'), 'utf8')).toBe(logText(50, 3));
 
     await uploadAndWait('adopt-after', { 'new.log': Buffer.from('new\n') });
     const events = dev.stdout.trim().split('\n').slice(1);
