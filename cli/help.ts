@@ -12,10 +12,16 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'logvault dev --endpoint http://127.0.0.1:5000',
   ],
   ship: ['logvault ship /var/log/nginx --source web-1', 'logvault ship app.log --source billing --json'],
-  ls: ['logvault ls --source web-1', 'logvault ls --source web-1 --from 2026-02-01 --to 2026-02-07 --json'],
+  ls: [
+    'logvault ls --source web-1',
+    "logvault ls --source web-1 --path '/var/log/nginx/*' --from 2026-02-01 --to 2026-02-07 --json",
+    'logvault ls --archives --source web-1',
+  ],
   restore: [
     'logvault restore archive/web-1/2026-02-03/nginx/access.log.9f2c4b1a7d3e5f60.lv > access.log',
     'logvault restore --source web-1 --from 2026-02-01 --to 2026-02-01 -o restored/',
+    "logvault restore --source web-1 --path '/var/log/app.log' --allow-gaps -o restored/",
+    'logvault restore pack/standard/2026-02-03/20260203T101500Z-5e0c8d2a9b7f4a31-212.lvp -o restored/',
     'logvault restore --source audit --wait --tier Bulk -o restored/',
   ],
   verify: ['logvault verify', 'logvault verify --source web-1 --sample 10 --json'],
@@ -32,6 +38,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   hold: [
     'logvault hold archive/audit-db/2026-02-03/pg.log.0c1d2e3f4a5b6c7d.lv',
     'logvault hold --source audit-db --from 2026-01-01 --to 2026-01-31',
+    'logvault hold 3f9a0c2e7b1d4a6f8e0c2b4d6f8a0c1e',
   ],
   release: [
     'logvault release archive/audit-db/2026-02-03/pg.log.0c1d2e3f4a5b6c7d.lv',

@@ -125,7 +125,7 @@ describe('the help a person reads', () => {
   it('says that dates without a zone are UTC, and which formats are read', async () => {
     const ls = (await cli('ls', '--help')).stdout.replace(/\s+/g, ' ');
     expect(ls).toContain(
-      '--from <iso> source objects modified at or after this time [UTC unless a zone is given]',
+      '--from <iso> logs shipped (objects: modified) at or after this time [UTC unless a zone is given]',
     );
     const top = (await cli('--help')).stdout.replace(/\s+/g, ' ');
     expect(top).toContain('Dates (--from, --to, --now): YYYY-MM-DD');
