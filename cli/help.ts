@@ -24,6 +24,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'logvault restore pack/standard/2026-02-03/20260203T101500Z-5e0c8d2a9b7f4a31-212.lvp -o restored/',
     'logvault restore --source audit --wait --tier Bulk -o restored/',
   ],
+  cat: [
+    "logvault cat --source web-1 --path '/var/log/nginx/access.log' --from 2026-02-03 | less",
+    'logvault cat --source web-1 --allow-gaps > everything.log',
+  ],
+  grep: [
+    "logvault grep --source web-1 ' 5[0-9][0-9] ' --from 2026-02-03 --to 2026-02-04",
+    "logvault grep -i --source api 'timeout' --path '*/app.log'",
+  ],
   verify: ['logvault verify', 'logvault verify --source web-1 --sample 10 --json'],
   redrive: ['logvault redrive', 'logvault --stage prod redrive archive'],
   invoke: [

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { registerCat } from './commands/cat.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerHold } from './commands/hold.ts';
 import { registerInvoke } from './commands/invoke.ts';
@@ -34,6 +35,7 @@ for (const register of [
   registerShip,
   registerLs,
   registerRestore,
+  registerCat,
   registerInvoke,
   registerVerify,
   registerRedrive,

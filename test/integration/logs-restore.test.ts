@@ -237,6 +237,16 @@ describe('a growing, rotating log shipped in three runs and packed', () => {
     await cli('release', (jsonOf(byMember) as { archives: string[] }).archives[0] as string);
   });
 
+  it('cat streams each generation in order; grep prints matching lines prefixed with source and path', async () => {
+    const cat = await cli('cat', '--source', 'web', '--path', path);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe(Buffer.concat([a, b]).toString());
+    const line = b.toString().split('\n')[3] as string;
+    const found = await cli('grep', '--source', 'web', line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toBe(`web:${path}: ${line}\n`);
+  });
+
   it('verify proves every pack', async () => {
     const run = await cli('verify', '--json');
     expect(run.code, run.stderr).toBe(0);
@@ -311,6 +321,11 @@ describe('what a restore cannot give back whole', () => {
     });
     expect(strict.run.stderr).toContain(`gap bytes [${head.length}, ${head.length + 100}): lost on the host`);
     expect(filesUnder(strict.out)).toEqual([]);
+
+    const cat = await cli('cat', '--source', 'lossy');
+    expect(cat.code).toBe(1);
+    expect(cat.stdout).toBe(Buffer.concat([head, tail]).toString());
+    expect(cat.stderr).toContain(`gap bytes [${head.length}, ${head.length + 100}): lost on the host`);
 
     const allowed = await restore('--source', 'lossy', '--allow-gaps');
     expect(allowed.run.code, allowed.run.stderr).toBe(0);

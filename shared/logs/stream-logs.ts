@@ -1,0 +1,134 @@
+import { Writable } from 'node:stream';
+import { splitSourceKey } from '../archive/layout.ts';
+import type { LedgerDeps } from '../archive/member-ledger.ts';
+import { decodeArchive, type ReadDeps } from '../archive/open-archive.ts';
+import { restoreCheck } from '../archive/restore.ts';
+import { NotSelectedError, OutsideRangeError } from '../errors.ts';
+import { objectGenerationId } from '../segments/identity.ts';
+import { gatherLogs } from './gather.ts';
+import type { LogGeneration, MissingBatch } from './generations.ts';
+import { type GapReport, judge, readsByArchive } from './plan.ts';
+import { readMembers } from './read-archives.ts';
+import type { LogSelection } from './select.ts';
+
+/** Which log bytes come from, for a consumer that labels them (grep). */
+export interface LogLabel {
+  readonly source: string;
+  readonly path: string;
+  readonly generation: string;
+}
+
+export interface StreamedLog extends LogLabel {
+  readonly archives: readonly string[];
+  readonly bytes: number;
+  readonly gaps: readonly GapReport[];
+  readonly failures: readonly string[];
+}
+
+export interface StreamReport {
+  readonly logs: readonly StreamedLog[];
+  readonly missing: readonly MissingBatch[];
+}
+
+export interface StreamOptions extends LogSelection {
+  readonly prepare?: (archiveKey: string) => Promise<void>;
+  /** Called with each run of proven log bytes, in order; the next waits for it. */
+  readonly write: (bytes: Buffer, log: LogLabel) => Promise<void>;
+  /** After each log, whatever happened to it. */
+  readonly onLog?: (log: StreamedLog) => void;
+}
+
+/**
+ * Streams a source's logs in order (source, path, generation), each generation's bytes in byte
+ * order, never through a file: a member's bytes are released only once its SHA-256 is proven
+ * (members are small: one is held until it is), and members that arrive ahead of the bytes before
+ * them wait in memory until those arrive. Holes are skipped and reported. A v1 archive of a whole
+ * object streams through the verified decode: its digest is proven at its end, and a mismatch is
+ * reported as that log's failure after its bytes went out.
+ */
+export async function streamLogs(
+  deps: ReadDeps & { readonly ledger?: LedgerDeps },
+  source: string,
+  opts: StreamOptions,
+): Promise<StreamReport> {
+  const gathered = await gatherLogs(deps, source, opts, opts.prepare ? { prepare: opts.prepare } : {});
+  const logs: StreamedLog[] = [];
+  const done = (log: StreamedLog) => {
+    logs.push(log);
+    opts.onLog?.(log);
+  };
+  for (const g of gathered.generations) done(await streamGeneration(deps, g, opts));
+  for (const { archiveKey } of gathered.v1Objects) {
+    const log = await streamV1(deps, archiveKey, source, opts);
+    if (log) done(log);
+  }
+  return { logs, missing: gathered.missing };
+}
+
+async function streamGeneration(deps: ReadDeps, g: LogGeneration, opts: StreamOptions): Promise<StreamedLog> {
+  const label = { source: g.source, path: g.path, generation: g.generation };
+  const waiting: { start: number; bytes: Buffer }[] = [];
+  let at = 0;
+  const flush = async () => {
+    for (;;) {
+      waiting.sort((a, b) => a.start - b.start);
+      const next = waiting.find((w) => w.start <= at && w.start + w.bytes.length > at);
+      // Skip what lies wholly behind: bytes already out (overlaps) are not sent twice.
+      for (let i = waiting.length - 1; i >= 0; i--) {
+        const w = waiting[i] as { start: number; bytes: Buffer };
+        if (w.start + w.bytes.length <= at) waiting.splice(i, 1);
+      }
+      if (!next) return;
+      await opts.write(next.bytes.subarray(at - next.start), label);
+      at = next.start + next.bytes.length;
+    }
+  };
+  const unreadable = await readMembers(deps, readsByArchive([g]), {
+    ...(opts.prepare ? { prepare: opts.prepare } : {}),
+    deliver: async ({ member, bytes }) => {
+      if (member.kind === 'gap') return;
+      waiting.push({ start: member.kind === 'segment' ? member.start : 0, bytes });
+      await flush();
+    },
+  });
+  // What remains waits behind a hole: sent in order after it (the hole is reported).
+  while (waiting.length > 0) {
+    waiting.sort((a, b) => a.start - b.start);
+    at = Math.max(at, (waiting[0] as { start: number }).start);
+    await flush();
+  }
+  const verdict = judge(g, { unreadable }, { allowGaps: true });
+  return { ...label, archives: g.archives, bytes: g.extent, gaps: verdict.gaps, failures: verdict.failures };
+}
+
+async function streamV1(
+  deps: ReadDeps,
+  key: string,
+  source: string,
+  opts: StreamOptions,
+): Promise<StreamedLog | undefined> {
+  let label: LogLabel = { source, path: key, generation: '?' };
+  const sink = new Writable({
+    write: (chunk: Buffer, _enc, cb) => {
+      opts.write(chunk, label).then(() => cb(), cb);
+    },
+  });
+  const check = restoreCheck({
+    source,
+    ...(opts.path !== undefined ? { path: opts.path } : {}),
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.to ? { to: opts.to } : {}),
+  });
+  try {
+    await opts.prepare?.(key);
+    const decoded = await decodeArchive(deps, key, sink, (proved) => {
+      check(proved);
+      const generation = proved.modified ? objectGenerationId(proved.modified) : '?';
+      label = { source, path: splitSourceKey(proved.key).relative, generation };
+    });
+    return { ...label, archives: [key], bytes: decoded.bytes, gaps: [], failures: [] };
+  } catch (error) {
+    if (error instanceof OutsideRangeError || error instanceof NotSelectedError) return undefined;
+    return { ...label, archives: [key], bytes: 0, gaps: [], failures: [(error as Error).message] };
+  }
+}
