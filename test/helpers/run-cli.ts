@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { writeDevState } from '#cli/target.ts';
+import type { LocalCloud } from '#local/cloud.ts';
 
 export const cliBin = join(import.meta.dirname, '..', '..', 'bin', 'logvault.mjs');
 
@@ -42,4 +44,22 @@ export function jsonOf(run: CliRun): unknown {
       `stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`,
     );
   }
+}
+
+/**
+ * What `logvault dev` leaves for the CLI to find, pointing at this run's local cloud: a CLI run
+ * with `LOGVAULT_STATE_DIR=devDir` reaches it.
+ */
+export function pointCliAt(cloud: LocalCloud, devDir: string): void {
+  writeDevState(
+    {
+      kind: 'local',
+      stage: cloud.stage,
+      region: cloud.region,
+      endpoint: cloud.endpoint,
+      pid: process.pid,
+      outputs: cloud.outputs,
+    },
+    join(devDir, 'dev.json'),
+  );
 }

@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { MemberItem } from '#shared/archive/member-ledger.ts';
 import { union } from '#shared/logs/generations.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
 import { holdShipperLock } from '../helpers/files.ts';
 import { ledgerMembers, ledgerOf } from '../helpers/packs.ts';
+import { pointCliAt } from '../helpers/run-cli.ts';
 
 // `logvault ship` as a user runs it (bin/logvault.mjs) against the local cloud, which archives
 // each batch it sends; what was sent is read back through `logvault ls` and `logvault restore`.
@@ -106,18 +106,7 @@ async function restoreSource(source: string, ...args: string[]): Promise<Restore
 
 beforeAll(async () => {
   cloud = await freshCloud();
-  // What `logvault dev` leaves for the CLI to find, pointing at this run's local cloud.
-  writeDevState(
-    {
-      kind: 'local',
-      stage: cloud.stage,
-      region: cloud.region,
-      endpoint: cloud.endpoint,
-      pid: process.pid,
-      outputs: cloud.outputs,
-    },
-    join(devDir, 'dev.json'),
-  );
+  pointCliAt(cloud, devDir);
 });
 
 afterAll(async () => {

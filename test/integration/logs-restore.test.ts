@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
 import { logText } from '#local/sample-logs.ts';
@@ -16,7 +15,7 @@ import {
 } from '#shared/archive/pack-format.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 import { archiveJobEvent, batchObject, generationAt, packKeys } from '../helpers/packs.ts';
-import { type CliRun, jsonOf, runCli } from '../helpers/run-cli.ts';
+import { type CliRun, jsonOf, pointCliAt, runCli } from '../helpers/run-cli.ts';
 
 // Logs shipped as batch objects (built with batch-format.ts, as a shipper does), archived into
 // packs by the archive function, and read back through the CLI as a user would.
@@ -34,17 +33,7 @@ beforeAll(async () => {
   ingest = cloud.outputs.IngestBucketName as string;
   archive = cloud.outputs.ArchiveBucketName as string;
   archiveFn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction') as LocalFunction;
-  writeDevState(
-    {
-      kind: 'local',
-      stage: cloud.stage,
-      region: cloud.region,
-      endpoint: cloud.endpoint,
-      pid: process.pid,
-      outputs: cloud.outputs,
-    },
-    join(devDir, 'dev.json'),
-  );
+  pointCliAt(cloud, devDir);
 });
 afterAll(async () => {
   await cloud?.stop();
