@@ -65,7 +65,14 @@ function rowOf(g: LogGeneration): LogRow {
     members: membersOf([g]).map((m) => m.id),
   };
   if (g.kind === 'object')
-    return { ...base, kind: 'object', segments: 1, gaps: [], originalKey: g.member.key };
+    return {
+      ...base,
+      kind: 'object',
+      segments: 1,
+      gaps: [],
+      originalKey: g.member.key,
+      archiveKey: g.member.archive,
+    };
   const gaps = eachByteOnce<GapReport>([
     ...g.holes.map((h) => ({ ...h, why: 'in no archive' })),
     ...g.lost.map((l) => ({ start: l.start, end: l.end, why: `lost on the host (${l.reason})` })),

@@ -154,7 +154,7 @@ describe('a growing, rotating log shipped in three runs and packed', () => {
     expect(rows[0]).toMatchObject({ firstTime: t0.toISOString(), lastTime: t1.toISOString(), gaps: [] });
     expect(rows[0]?.archives).toEqual([packs[0], packs[1]].sort());
     expect(rows[0]?.members).toHaveLength(2);
-    expect(rows[2]?.originalKey).toBe('web/plain.log');
+    expect(rows[2]).toMatchObject({ originalKey: 'web/plain.log', archiveKey: packs[0] });
     const human = await cli('ls', '--source', 'web');
     expect(human.stdout).toContain(genA);
     expect(human.stderr).toBe('3 log(s)\n');
