@@ -13,7 +13,6 @@ import { memberId } from '#shared/segments/identity.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 import { readDeadLetters } from '../helpers/dead-letters.ts';
-import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 import {
   archiveJobEvent,
   batchObject,
