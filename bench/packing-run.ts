@@ -94,7 +94,11 @@ const moto = await startMoto({ quiet: true });
 const proxy = await startFaultProxy(moto.endpoint, 1);
 const cloud = await startLocalCloud({
   endpoint: proxy.endpoint,
-  env: { PACK_THRESHOLD_BYTES: String(opts.threshold), POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+  env: {
+    PACK_THRESHOLD_BYTES: String(opts.threshold),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  },
 });
 try {
   const functions: Record<string, { invocations: number; ms: number; memoryMb: number }> = {};

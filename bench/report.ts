@@ -199,7 +199,7 @@ function packingTargets(r: Results): Target[] {
         .join(', ')
     : '';
   out.push({
-    target: 'cost.usdPerMillionLogs ≤ $5 (reference fleet, all-in, prices of ' + c.pricesRetrieved + ')',
+    target: `cost.usdPerMillionLogs ≤ $5 (reference fleet, all-in, prices of ${c.pricesRetrieved})`,
     measured: `$${f(c.usdPerMillionLogs, 2)} in ${c.region} (per million logs: ${top})`,
     status: usd ? 'PASS' : 'MISS',
     note: usd
@@ -217,7 +217,7 @@ function packingTargets(r: Results): Target[] {
       : 'a window of the reference fleet makes packs under 128 KiB: a longer window or fewer batches',
   });
   const one = p.after.onePack;
-  const bounded = one !== undefined && one.verified && one.bytesFetched <= one.objectSize / 10;
+  const bounded = one?.verified === true && one.bytesFetched <= one.objectSize / 10;
   out.push({
     target: 'one member of a 1,000-member pack: fetched ≤ 10% of the pack, verified',
     measured: one
