@@ -23,6 +23,7 @@ import { allMembers } from '#shared/archive/member-ledger.ts';
 import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
 import { type PackIndex, readPackIndex, readPackMember } from '#shared/archive/pack-reader.ts';
 import { listKeys } from '#shared/clients/s3-list.ts';
+import { mapLimit } from '#shared/map-limit.ts';
 import { queueDepth } from '../test/helpers/archive.ts';
 import { startFaultProxy } from '../test/helpers/fault-proxy.ts';
 import { pauseNotifications } from '../test/helpers/notifications.ts';
@@ -79,15 +80,6 @@ function sampleLog(bytes: number, seed: number): Buffer {
   let text = logText(Math.ceil(bytes / 60) + 10, seed);
   while (Buffer.byteLength(text) < bytes) text += logText(50, seed + 1);
   return Buffer.from(text).subarray(0, bytes);
-}
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
 }
 
 const moto = await startMoto({ quiet: true });
@@ -158,7 +150,7 @@ try {
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
-  await pool(logs, 16, async (log) => {
+  await mapLimit(logs, 16, async (log) => {
     await s3.send(new PutObjectCommand({ Bucket: ingest, Key: log.key, Body: log.body }));
     uploaded.set(log.key, Date.now());
   });
@@ -219,7 +211,7 @@ try {
       key: `web/one/${i}.log`,
       body: sampleLog(opts.bytes, 10_000 + i),
     }));
-    await pool(members, 16, async (m) => {
+    await mapLimit(members, 16, async (m) => {
       await s3.send(new PutObjectCommand({ Bucket: ingest, Key: m.key, Body: m.body }));
     });
     const fn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction');

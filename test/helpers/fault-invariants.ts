@@ -95,7 +95,7 @@ export interface Outcome {
   readonly problems: string[];
 }
 
-async function sourceExists(c: DirectClients, bucket: string, key: string): Promise<boolean> {
+export async function sourceExists(c: DirectClients, bucket: string, key: string): Promise<boolean> {
   try {
     await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
 import { logText } from '#local/sample-logs.ts';
-import { getMember } from '#shared/archive/member-ledger.ts';
+import { getAttempt, getMember } from '#shared/archive/member-ledger.ts';
 import { memberId } from '#shared/segments/identity.ts';
 import { faultyCloud } from '../../helpers/fault-cloud.ts';
 import {
@@ -16,6 +16,7 @@ import {
   openUploads,
   reportSummary,
   type SummaryRow,
+  sourceExists,
   summaryRow,
 } from '../../helpers/fault-invariants.ts';
 import type { Operation } from '../../helpers/fault-operation.ts';
@@ -108,14 +109,25 @@ describe('a fault in the middle of a packed write', () => {
     proxy.setRules([]);
     expect(failedIds(first)).toHaveLength(6);
     expect(proxy.stats().injected).toBe(5);
-    for (const key of shipped.keys()) expect(await copiesOf(direct, outputs, key)).toEqual([]);
+    const ledger = ledgerOf(cloud, moto);
+    for (const [key, body] of shipped) {
+      expect(await copiesOf(direct, outputs, key)).toEqual([]);
+      // Nothing verified holds it, so its source stays.
+      expect(await sourceExists(direct, ingest, key)).toBe(true);
+      // The write failed cleanly: its attempt says so, so the retry takes the claim over at once
+      // instead of waiting out the lease.
+      const item = await getMember(
+        ledger,
+        memberId({ kind: 'object', bucket: ingest, key, sha256: sha256(body) }),
+      );
+      expect((await getAttempt(ledger, item?.attempt ?? ''))?.state).toBe('failed');
+    }
 
     expect(await archiveUntilDone([...shipped.keys()])).toBe(1);
     const outcome = await assess(direct, outputs, shipped);
     rows.push(summaryRow('pack PUT fails, batch retried', proxy, outcome));
     expectNothingLost(outcome);
     // The retry took the failed attempt's claims over: the ledger names the pack that was written.
-    const ledger = ledgerOf(cloud, moto);
     for (const [key, body] of shipped) {
       const item = await getMember(
         ledger,
