@@ -5,7 +5,9 @@
  *   npm run bench -- --quick           a few minutes: 32 MiB corpus, 2 rounds, small objects, small e2e,
  *                                      a 1,000 + 100 sweep
  *   npm run bench -- --mib=64          corpus size (also LOGVAULT_BENCH_MIB)
- *   npm run bench -- --only=transform,memory,e2e,bundles,sweep,logs
+ *   npm run bench -- --only=transform,memory,e2e,packages,bundles,sweep,logs
+ *                                      (packages: Lambda bundle sizes and module init; bundles: small
+ *                                      logs packed, requests and modelled cost before and after)
  *   npm run bench -- --sweep-unexpired=N --sweep-expired=M   the sweep runs over N, then 10×N, unexpired
  *                                      archives with M expired (full run: 2,000 and 1,000). The full
  *                                      100,000 + 1,000 check is N=10,000, but moto holds every object
@@ -30,6 +32,7 @@ import {
   work,
 } from './measure.ts';
 import { benchMemory } from './memory.ts';
+import { benchPacking } from './packing.ts';
 import { plotSvg } from './plot.ts';
 import { evaluate, markdown, type Results } from './report.ts';
 import { benchSweep } from './sweep.ts';
@@ -38,7 +41,7 @@ import { benchTransform } from './transform.ts';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const SECTIONS = 'transform,memory,e2e,bundles,sweep,logs';
+const SECTIONS = 'transform,memory,e2e,packages,bundles,sweep,logs';
 const only = new Set((flag('only') ?? SECTIONS).split(','));
 const corpusSize = corpusBytes(process.argv, quick ? 32 : 256);
 const runs = Number(flag('runs') ?? (quick ? 2 : 5));
@@ -102,8 +105,8 @@ async function main(): Promise<void> {
   (results.config as Record<string, unknown>).archiveNodeOptions = nodeOptions;
   log(`worker NODE_OPTIONS (the archive function's): ${nodeOptions || '(none)'}`);
 
-  if (only.has('bundles')) {
-    log('4. bundles and module init');
+  if (only.has('packages')) {
+    log('4. Lambda bundles and module init');
     Object.assign(results, { bundles: await benchBundles({ runs: 5, log }) });
   }
   if (only.has('transform') || only.has('memory')) {
@@ -156,6 +159,11 @@ async function main(): Promise<void> {
       log(`  e2e failed: ${String(error)}`);
       Object.assign(results, { e2e: { error: String(error) } });
     }
+  }
+  if (only.has('bundles')) {
+    save(results, false);
+    log('bundles: small logs packed, before and after');
+    Object.assign(results, await benchPacking({ log }));
   }
   if (only.has('sweep')) {
     save(results, false);

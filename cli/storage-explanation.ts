@@ -1,3 +1,4 @@
+import { DEFAULT_PACK_THRESHOLD_BYTES } from '#shared/archive/pack-limits.ts';
 import {
   type Policy,
   SMALL_OBJECT_BYTES,
@@ -12,7 +13,18 @@ export interface StorageExplanation {
   /** Transitions lifecycle applies to it (none for a small archive). */
   readonly transitions: readonly { days: number; class: StorageClass }[];
   readonly why: string;
+  /** How logs become archives: small ones packed together, large ones alone. */
+  readonly packing: string;
 }
+
+/**
+ * Small logs are not archived alone: every log up to the pack threshold is packed with the other
+ * logs of its policy archived in the same batch, and the pack is the archive whose size counts.
+ */
+export const PACKING =
+  `logs up to ${humanBytes(DEFAULT_PACK_THRESHOLD_BYTES)} (the default pack threshold) are packed with the ` +
+  'other logs of their policy archived in the same batching window, and the pack is the archive whose size ' +
+  'counts here; larger logs are archived alone';
 
 const SMALL = `${SMALL_OBJECT_BYTES / 1024} KiB`;
 const SMALL_RULE =
@@ -36,6 +48,7 @@ export function explainStorage(policy: Policy, archivedBytes?: number): StorageE
     return {
       classAtWrite: policy.storage.class,
       transitions: policy.storage.transitions,
+      packing: PACKING,
       why: needsSize
         ? `${planned}, for archives of ${SMALL} or more; smaller ones are written STANDARD and stay there (${SMALL_RULE}); --size tells for one size`
         : planned,
@@ -47,12 +60,16 @@ export function explainStorage(policy: Policy, archivedBytes?: number): StorageE
     return {
       classAtWrite,
       transitions: [],
-      why: `STANDARD, and it stays there: a ${size} archive is under ${SMALL}, and ${SMALL_RULE} (the policy says ${planned})`,
+      packing: PACKING,
+      why:
+        `STANDARD, and it stays there: a ${size} archive is under ${SMALL}, and ${SMALL_RULE} (the policy says ${planned}); ` +
+        'small logs are packed together, so an archive this small is the pack of a quiet batching window',
     };
   }
   return {
     classAtWrite,
     transitions: policy.storage.transitions,
+    packing: PACKING,
     why: needsSize
       ? `${planned} (a ${size} archive is ${SMALL} or more, so the policy's classes apply)`
       : planned,

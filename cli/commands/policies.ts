@@ -73,7 +73,7 @@ function registerExplain(policies: Command): void {
     .option('--now <iso>', 'archive time to compute the expiry for (default: now)')
     .option(
       '--size <bytes>',
-      `size of the archive, to tell the storage class it really gets: ${SIZE_FORMATS}`,
+      `size of the archive (a pack of small logs, or a large log's own), to tell the storage class it really gets: ${SIZE_FORMATS}`,
     )
     .option('--json', 'machine-readable output')
     .action((arg: string, opts: ExplainOpts) => {
@@ -98,12 +98,14 @@ function registerExplain(policies: Command): void {
         storageClassAtWrite: storage.classAtWrite,
         transitions: storage.transitions,
         storage: storage.why,
+        packing: storage.packing,
       };
       if (opts.json) return printJson(out);
       process.stdout.write(
         `source   ${source}\npolicy   ${policy.name}\nwhy      ${reason}\n` +
           `expires  ${out.expires} (if archived ${out.archivedAt})\n` +
           `class    ${storage.why}\n` +
+          `packing  ${storage.packing}\n` +
           (policy.objectLock ? `lock     ${policy.objectLock.mode} ${policy.objectLock.days} days\n` : ''),
       );
     });

@@ -14,7 +14,7 @@ import {
   renewLease,
   startAttempt,
 } from './member-ledger.ts';
-import { claimAll } from './pack-claims.ts';
+import { type ClaimDeps, type ClaimOutcome, claimAll, waitForHolders } from './pack-claims.ts';
 import { newPackId, packKey, toPackS3Metadata } from './pack-format.ts';
 import { layoutPack, type PackInput } from './pack-layout.ts';
 import { type MemberFate, type PackableRecord, type PackLoad, uniqueMembers } from './pack-plan.ts';
@@ -55,8 +55,11 @@ export interface LoadResult {
 }
 
 const READ_CONCURRENCY = 16;
-/** Rounds of claiming before a write: a round that finds duplicates is redone with fewer members. */
-const CLAIM_ROUNDS = 3;
+/**
+ * Rounds of claiming: a round that finds duplicates is redone with fewer members (a pack key names
+ * its member count), and members another attempt held are claimed again once it finished.
+ */
+const CLAIM_ROUNDS = 5;
 /** A write stops this long before its lease ends without a renewal, so no taker ever races it. */
 const LEASE_SAFETY_MS = 10_000;
 
@@ -195,8 +198,25 @@ export async function archiveLoad(
     }
   });
   let pending = uniqueMembers(read);
+  // Members another live attempt holds: waited for only after this pack is written.
+  let waiting: PackInput[] = [];
+  let holders: ClaimOutcome[] = [];
+  const wroteNothing = new Set<string>();
+  const claimDeps = (signal?: AbortSignal): ClaimDeps => ({
+    ledger: deps.ledger,
+    s3: deps.s3,
+    archiveBucket: deps.config.archiveBucket,
+    now: deps.now,
+    wroteNothing,
+    ...(signal ? { signal } : {}),
+  });
   let written: LoadResult['written'];
-  for (let round = 0; round < CLAIM_ROUNDS && pending.length > 0; round++) {
+  for (let round = 0; round < CLAIM_ROUNDS; round++) {
+    if (pending.length === 0) {
+      if (waiting.length === 0) break;
+      await waitForHolders(claimDeps(deps.signal), holders).catch(() => undefined);
+      [pending, waiting, holders] = [waiting, [], []];
+    }
     const packId = newPackId(archivedAt);
     const key = packKey({
       policy: load.policy.name,
@@ -205,55 +225,56 @@ export async function archiveLoad(
       members: pending.length,
     });
     const attempt = await startAttempt(deps.ledger, key, deps.now());
-    const items = pending.map((p) =>
-      memberItem(p.description, { archive: key, attempt: attempt.id, policy: load.policy.name }),
-    );
-    const claims = await claimAll(
-      {
-        ledger: deps.ledger,
-        s3: deps.s3,
-        archiveBucket: deps.config.archiveBucket,
-        now: deps.now,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-      },
-      items,
-    );
-    for (const [id, c] of claims) {
-      if (c.outcome === 'duplicate') fates.set(id, { fate: 'duplicate' });
-      else if (c.outcome === 'failed') fates.set(id, { fate: 'failed', error: c.error });
-    }
-    const claimed = pending.filter((p) => claims.get(p.description.id)?.outcome === 'claimed');
-    if (claimed.length < pending.length) {
-      // The key names its member count: fewer members need another key, so this attempt ends here.
-      await endAttempt(deps.ledger, attempt.id, 'failed', deps.now());
-      pending = claimed;
-      continue;
-    }
     const lease = keepLease(deps, attempt);
     try {
-      const counts = await writePack(deps, lease.signal, {
-        key,
-        packId,
-        policy: load.policy,
-        archivedAt,
-        expires: load.expires,
-        inputs: claimed,
-      });
-      await endAttempt(deps.ledger, attempt.id, 'done', deps.now());
-      for (const p of claimed) fates.set(p.description.id, { fate: 'stored' });
-      written = { key, members: claimed.length, ...counts };
-    } catch (error) {
-      for (const p of claimed) fates.set(p.description.id, { fate: 'failed', error });
-      await endAttempt(deps.ledger, attempt.id, 'failed', deps.now()).catch(() => undefined);
+      const items = pending.map((p) =>
+        memberItem(p.description, { archive: key, attempt: attempt.id, policy: load.policy.name }),
+      );
+      const claims = await claimAll(claimDeps(lease.signal), items);
+      const claimed: PackInput[] = [];
+      for (const p of pending) {
+        const c = claims.get(p.description.id) as ClaimOutcome;
+        if (c.outcome === 'claimed') claimed.push(p);
+        else if (c.outcome === 'duplicate') fates.set(p.description.id, { fate: 'duplicate' });
+        else if (c.outcome === 'failed') fates.set(p.description.id, { fate: 'failed', error: c.error });
+        else {
+          waiting.push(p);
+          holders.push(c);
+        }
+      }
+      if (claimed.length < pending.length) {
+        // The key names its member count: fewer members need another key, so this attempt ends here.
+        await endAttempt(deps.ledger, attempt.id, 'failed', deps.now());
+        wroteNothing.add(attempt.id);
+        pending = claimed;
+        continue;
+      }
+      try {
+        const counts = await writePack(deps, lease.signal, {
+          key,
+          packId,
+          policy: load.policy,
+          archivedAt,
+          expires: load.expires,
+          inputs: claimed,
+        });
+        await endAttempt(deps.ledger, attempt.id, 'done', deps.now());
+        for (const p of claimed) fates.set(p.description.id, { fate: 'stored' });
+        written = { key, members: claimed.length, ...counts };
+      } catch (error) {
+        for (const p of claimed) fates.set(p.description.id, { fate: 'failed', error });
+        await endAttempt(deps.ledger, attempt.id, 'failed', deps.now()).catch(() => undefined);
+      }
+      pending = [];
     } finally {
       lease.stop();
     }
-    pending = [];
   }
-  for (const p of pending)
-    fates.set(p.description.id, {
-      fate: 'failed',
-      error: new Error(`member ${p.description.id}: claims kept changing`),
-    });
+  for (const p of [...pending, ...waiting])
+    if (!fates.has(p.description.id))
+      fates.set(p.description.id, {
+        fate: 'failed',
+        error: new Error(`member ${p.description.id} is still held by another attempt; retried later`),
+      });
   return { membersOf, fates, unread, ...(written ? { written } : {}) };
 }

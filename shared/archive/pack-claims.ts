@@ -4,7 +4,6 @@ import { isAwsError } from '../errors.ts';
 import { mapLimit } from '../map-limit.ts';
 import { expiryIndexKey } from './layout.ts';
 import {
-  type AttemptItem,
   claimMember,
   conflictDecision,
   getAttempt,
@@ -23,12 +22,23 @@ export interface ClaimDeps {
   readonly signal?: AbortSignal;
   /** How often a live lease is looked at again while waiting for it. */
   readonly pollMs?: number;
+  /**
+   * Attempts of this caller's that ended before writing anything: taking their claims over needs
+   * no look at their archive, which was never written.
+   */
+  readonly wroteNothing?: ReadonlySet<string>;
 }
 
 export type ClaimOutcome =
   | { readonly outcome: 'claimed' }
   /** Stored already, in `archive`: settle, never store again. */
   | { readonly outcome: 'duplicate'; readonly archive: string }
+  /**
+   * Held by another attempt whose lease is live: left to it for now. The caller writes what it did
+   * claim first and only then waits (see {@link waitForHolders}), so no two writers ever wait on
+   * each other while holding claims.
+   */
+  | { readonly outcome: 'busy'; readonly attempt: string; readonly until: number }
   | { readonly outcome: 'failed'; readonly error: unknown };
 
 const CONCURRENCY = 16;
@@ -61,47 +71,51 @@ async function archiveSettled(deps: ClaimDeps, archive: string): Promise<boolean
 }
 
 /** Looks at the holder's attempt until it is no longer writing, its lease lapses, or `until` passes. */
-async function waitFor(deps: ClaimDeps, attemptId: string, until: number): Promise<AttemptItem | undefined> {
+async function waitFor(deps: ClaimDeps, attemptId: string, until: number): Promise<void> {
   for (;;) {
     deps.signal?.throwIfAborted();
     const attempt = await getAttempt(deps.ledger, attemptId);
-    if (attempt?.state !== 'writing' || deps.now().getTime() >= until) return attempt;
+    if (attempt?.state !== 'writing' || deps.now().getTime() >= until) return;
     await sleep(deps.pollMs ?? 1000, undefined, deps.signal ? { signal: deps.signal } : {});
   }
 }
 
 /**
+ * Waits for the attempts that held busy members to finish (or their leases to lapse), each
+ * attempt once, rather than handing the jobs back to burn a receive. Bounded by the leases and
+ * by the caller's signal.
+ */
+export async function waitForHolders(deps: ClaimDeps, busy: Iterable<ClaimOutcome>): Promise<void> {
+  const holders = new Map<string, number>();
+  for (const b of busy)
+    if (b.outcome === 'busy') holders.set(b.attempt, Math.max(holders.get(b.attempt) ?? 0, b.until));
+  await mapLimit([...holders], CONCURRENCY, ([attempt, until]) => waitFor(deps, attempt, until));
+}
+
+/**
  * Claims one member for the attempt its item names (design: the member ledger's claim protocol).
  * A member held by an attempt that is done, or whose archive exists, is a duplicate; one held by
- * a failed or lapsed attempt is taken over; one held by a live lease is waited for.
+ * a failed or lapsed attempt is taken over; one held by a live lease is busy.
  */
 async function claimOne(deps: ClaimDeps, item: MemberItem): Promise<ClaimOutcome> {
-  const first = await claimMember(deps.ledger, item);
-  if (first.claimed) return { outcome: 'claimed' };
-  let holder: MemberItem | undefined = first.holder;
+  let holder: MemberItem | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (!holder) {
-      const again = await claimMember(deps.ledger, item);
-      if (again.claimed) return { outcome: 'claimed' };
-      holder = again.holder;
+      const claim = await claimMember(deps.ledger, item);
+      if (claim.claimed) return { outcome: 'claimed' };
+      holder = claim.holder;
     }
     if (holder.attempt === item.attempt) return { outcome: 'claimed' };
-    let attempt = await getAttempt(deps.ledger, holder.attempt);
-    let decision = conflictDecision(
-      { attempt, archiveExists: attempt?.state !== 'done' && (await archiveSettled(deps, holder.archive)) },
-      deps.now(),
-    );
-    if (decision.action === 'wait') {
-      attempt = await waitFor(deps, holder.attempt, decision.until);
-      decision = conflictDecision(
-        { attempt, archiveExists: attempt?.state !== 'done' && (await archiveSettled(deps, holder.archive)) },
-        deps.now(),
-      );
-    }
+    const attempt = await getAttempt(deps.ledger, holder.attempt);
+    const unwritten = deps.wroteNothing?.has(holder.attempt) ?? false;
+    const archiveExists =
+      attempt?.state !== 'done' && !unwritten && (await archiveSettled(deps, holder.archive));
+    const decision = conflictDecision({ attempt, archiveExists }, deps.now());
     if (decision.action === 'duplicate') return { outcome: 'duplicate', archive: holder.archive };
-    if (decision.action === 'take-over' && (await takeOverMember(deps.ledger, item, holder.attempt)))
-      return { outcome: 'claimed' };
-    // Still writing after its lease (renewed meanwhile), or someone else took it over: look again.
+    if (decision.action === 'wait')
+      return { outcome: 'busy', attempt: holder.attempt, until: decision.until };
+    if (await takeOverMember(deps.ledger, item, holder.attempt)) return { outcome: 'claimed' };
+    // Someone else took it over first: look at whoever holds it now.
     holder = await getMember(deps.ledger, item.id);
   }
   return { outcome: 'failed', error: new Error(`member ${item.id}: its claim kept changing hands`) };
@@ -116,4 +130,25 @@ export async function claimAll(
     claimOne(deps, item).catch((error: unknown): ClaimOutcome => ({ outcome: 'failed', error })),
   );
   return new Map(items.map((item, i) => [item.id, outcomes[i] as ClaimOutcome]));
+}
+
+/**
+ * Claims members for an archive that already exists (a whole batch's): busy members are waited
+ * for and claimed again, a few times, since nothing is held back by waiting here.
+ */
+export async function claimForExisting(
+  deps: ClaimDeps,
+  items: readonly MemberItem[],
+): Promise<Map<string, ClaimOutcome>> {
+  const outcomes = await claimAll(deps, items);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const busy = items.filter((i) => outcomes.get(i.id)?.outcome === 'busy');
+    if (busy.length === 0) break;
+    await waitForHolders(
+      deps,
+      busy.map((i) => outcomes.get(i.id) as ClaimOutcome),
+    );
+    for (const [id, outcome] of await claimAll(deps, busy)) outcomes.set(id, outcome);
+  }
+  return outcomes;
 }

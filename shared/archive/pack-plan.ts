@@ -11,9 +11,12 @@ import { MAX_PACK_PLAINTEXT_BYTES } from './pack-limits.ts';
 
 export type Route = 'pack' | 'single';
 
-/** A source of up to `threshold` bytes is packed; a larger one is archived alone, as before packs. */
+/**
+ * A source of up to `threshold` bytes is packed; a larger one is archived alone, as before packs.
+ * A threshold of 0 turns packing off: every source is archived alone.
+ */
 export function routeFor(sizeBytes: number, thresholdBytes: number): Route {
-  return sizeBytes <= thresholdBytes ? 'pack' : 'single';
+  return thresholdBytes > 0 && sizeBytes <= thresholdBytes ? 'pack' : 'single';
 }
 
 /** A record bound for a pack, before its source is read: its size comes from a HEAD. */

@@ -2,7 +2,7 @@ import type { AdmittedJob } from './admit-job.ts';
 import { type ArchiveDeps, type ArchiveOutcome, archiveObject, deleteSource } from './archive-object.ts';
 import type { ArchiveJob } from './job.ts';
 import { endAttempt, type LedgerDeps, memberItem, startAttempt } from './member-ledger.ts';
-import { claimAll } from './pack-claims.ts';
+import { claimForExisting } from './pack-claims.ts';
 import { batchMembers } from './pack-sources.ts';
 import { openSource, type SourceObject } from './source-object.ts';
 
@@ -33,7 +33,7 @@ export async function archiveWholeBatch(
       ...(description.kind === 'segment' ? { inBatchBody: { offset, length: description.size } } : {}),
     }),
   );
-  const claims = await claimAll(
+  const claims = await claimForExisting(
     {
       ledger: deps.ledger,
       s3: deps.s3,
@@ -45,7 +45,11 @@ export async function archiveWholeBatch(
   );
   // The archive exists and is verified: whatever this attempt claimed is stored.
   await endAttempt(deps.ledger, attempt.id, 'done', now());
-  for (const c of claims.values()) if (c.outcome === 'failed') throw c.error;
+  for (const c of claims.values()) {
+    if (c.outcome === 'failed') throw c.error;
+    if (c.outcome === 'busy')
+      throw new Error(`${outcome.archiveKey}: a member is still held by attempt ${c.attempt}`);
+  }
   const deleted = admitted.policy.deleteSourceAfterArchive;
   if (deleted) await deleteSource(deps.s3, src);
   return { ...outcome, sourceDeleted: deleted };

@@ -62,6 +62,7 @@ const AUTHORISATION_FIELDS = [
   'CopySource',
   'QueueUrl',
   'TableName',
+  'IndexName',
   'KeyId',
   'Name',
   'ImageId',

@@ -12,3 +12,9 @@ export async function freshCloud(opts: LocalCloudOptions = {}): Promise<LocalClo
 
 /** Polls until `check` returns a value; see pollUntil. */
 export const eventually = pollUntil;
+
+/**
+ * Function settings under which every object is archived alone, as before packs (a pack threshold
+ * of 0): for tests of what v1 archives do, which the large objects of every stack still get.
+ */
+export const ARCHIVE_ALONE = { env: { PACK_THRESHOLD_BYTES: '0' } } as const;

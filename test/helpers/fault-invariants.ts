@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
 import {
   HeadObjectCommand,
@@ -9,13 +11,18 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { pollUntil } from '#local/poll.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { listArchives } from '#shared/archive/list.ts';
+import { getMember } from '#shared/archive/member-ledger.ts';
 import { fromS3Metadata } from '#shared/archive/metadata.ts';
 import { decodeArchive } from '#shared/archive/open-archive.ts';
-import { listObjectVersions } from '#shared/clients/s3-list.ts';
+import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
+import { type PackIndex, readPackIndex, readPackMember } from '#shared/archive/pack-reader.ts';
+import { listKeys, listObjectVersions } from '#shared/clients/s3-list.ts';
+import { memberId } from '#shared/segments/identity.ts';
 import { queueDepth } from './archive.ts';
 import { type DeadLetter, readDeadLetters } from './dead-letters.ts';
 import type { FaultProxy } from './fault-proxy.ts';
@@ -31,6 +38,7 @@ export function directClients(endpoint: string) {
     s3: new S3Client({ ...common, forcePathStyle: true }),
     sqs: new SQSClient(common),
     kms: new KMS(common),
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(common)),
   };
 }
 export type DirectClients = ReturnType<typeof directClients>;
@@ -70,7 +78,7 @@ export async function deadLetters(c: DirectClients, queueUrls: string[]): Promis
 export interface Outcome {
   readonly shipped: number;
   readonly restorable: number;
-  /** Source keys with more than one archive object. */
+  /** Source keys stored more than once (v1 archives and pack members alike). */
   readonly duplicates: number;
   /** Archive objects that fail to decode to their source's digest. */
   readonly partial: number;
@@ -87,7 +95,7 @@ export interface Outcome {
   readonly problems: string[];
 }
 
-async function sourceExists(c: DirectClients, bucket: string, key: string): Promise<boolean> {
+export async function sourceExists(c: DirectClients, bucket: string, key: string): Promise<boolean> {
   try {
     await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;
@@ -105,6 +113,72 @@ export async function openUploads(c: DirectClients, buckets: string[]): Promise<
   return n;
 }
 
+/** One stored copy of a shipped log: a v1 archive of its own, or a member of a pack. */
+interface StoredCopy {
+  readonly where: string;
+  restore(): Promise<Buffer>;
+}
+
+/**
+ * Where each shipped log is stored, by ingest key: its v1 archives (found by listing, as before
+ * packs), and the packs whose index lists it as a member (every pack's index is read).
+ */
+async function storedCopies(
+  c: DirectClients,
+  bucket: string,
+  keyring: ReturnType<typeof archiveKeyring>,
+  deps: Parameters<typeof decodeArchive>[0],
+): Promise<{ byKey: Map<string, StoredCopy[]>; packs: Map<string, PackIndex> }> {
+  const byKey = new Map<string, StoredCopy[]>();
+  const add = (key: string, copy: StoredCopy) => byKey.set(key, [...(byKey.get(key) ?? []), copy]);
+  for await (const e of listArchives(c.s3, bucket)) {
+    const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: e.archiveKey }));
+    const source = fromS3Metadata(head.Metadata)?.sourceKey ?? `?${e.archiveKey}`;
+    add(source, {
+      where: e.archiveKey,
+      async restore() {
+        const chunks: Buffer[] = [];
+        const sink = new Writable({
+          write: (chunk: Buffer, _e, done) => {
+            chunks.push(chunk);
+            done();
+          },
+        });
+        await decodeArchive(deps, e.archiveKey, sink);
+        return Buffer.concat(chunks);
+      },
+    });
+  }
+  const packs = new Map<string, PackIndex>();
+  for (const key of await listKeys(c.s3, bucket, PACK_PREFIX)) {
+    const index = await readPackIndex(c.s3, bucket, key);
+    packs.set(key, index);
+    for (const m of index.members)
+      if (m.kind === 'object')
+        add(m.key, {
+          where: `${key}#${m.id}`,
+          restore: async () => (await readPackMember({ s3: c.s3, bucket, keyring }, index, m.id)).bytes,
+        });
+  }
+  return { byKey, packs };
+}
+
+/**
+ * Where a shipped log is stored: its v1 archives and the packs that list it (`<pack key>#<member
+ * id>`). One entry means one stored copy, whichever layout holds it.
+ */
+export async function copiesOf(
+  c: DirectClients,
+  outputs: Record<string, string>,
+  key: string,
+): Promise<string[]> {
+  const bucket = outputs.ArchiveBucketName as string;
+  const keyring = archiveKeyring(outputs.ArchiveKeyArn as string, c.kms);
+  const deps = { s3: c.s3, keyring, bucket, ingestBucket: outputs.IngestBucketName as string };
+  const { byKey } = await storedCopies(c, bucket, keyring, deps);
+  return (byKey.get(key) ?? []).map((copy) => copy.where);
+}
+
 /** Checks every invariant the pipeline promises, from the emulator's state. */
 export async function assess(
   c: DirectClients,
@@ -115,36 +189,39 @@ export async function assess(
   const bucket = outputs.ArchiveBucketName as string;
   const keyring = archiveKeyring(outputs.ArchiveKeyArn as string, c.kms);
   const deps = { s3: c.s3, keyring, bucket, ingestBucket: ingest };
+  const ledger = { ddb: c.ddb, table: outputs.MembersTableName as string };
   const problems: string[] = [];
-  const bySource = new Map<string, string[]>();
-  for await (const e of listArchives(c.s3, bucket)) {
-    const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: e.archiveKey }));
-    const source = fromS3Metadata(head.Metadata)?.sourceKey ?? `?${e.archiveKey}`;
-    bySource.set(source, [...(bySource.get(source) ?? []), e.archiveKey]);
-  }
+  const { byKey, packs } = await storedCopies(c, bucket, keyring, deps);
   let restorable = 0;
   let partial = 0;
   let deletedUnverified = 0;
   let lost = 0;
   for (const [key, content] of shipped) {
-    const archives = bySource.get(key) ?? [];
+    const copies = byKey.get(key) ?? [];
     let ok = false;
-    for (const archiveKey of archives) {
-      const chunks: Buffer[] = [];
-      const sink = new Writable({
-        write: (chunk: Buffer, _e, done) => {
-          chunks.push(chunk);
-          done();
-        },
-      });
+    for (const copy of copies) {
       try {
-        await decodeArchive(deps, archiveKey, sink);
-        if (Buffer.concat(chunks).equals(content)) ok = true;
-        else problems.push(`${archiveKey} restores to other bytes than ${key}`);
+        if ((await copy.restore()).equals(content)) ok = true;
+        else problems.push(`${copy.where} restores to other bytes than ${key}`);
       } catch (error) {
         partial += 1;
-        problems.push(`${archiveKey} does not restore: ${(error as Error).message}`);
+        problems.push(`${copy.where} does not restore: ${(error as Error).message}`);
       }
+    }
+    // A packed log is found through the read API: the ledger names the pack that holds it.
+    const packed = copies.filter((copy) => copy.where.startsWith(PACK_PREFIX));
+    if (packed.length > 0) {
+      const id = memberId({
+        kind: 'object',
+        bucket: ingest,
+        key,
+        sha256: createHash('sha256').update(content).digest('hex'),
+      });
+      const item = await getMember(ledger, id);
+      if (!item || !packed.some((copy) => copy.where === `${item.archive}#${id}`) || !packs.has(item.archive))
+        problems.push(
+          `${key}: the ledger does not name the pack that holds it (${item?.archive ?? 'no item'})`,
+        );
     }
     if (ok) restorable += 1;
     const present = await sourceExists(c, ingest, key);
@@ -167,7 +244,7 @@ export async function assess(
   let unaccounted = 0;
   let deadLettered = 0;
   for (const key of shipped.keys()) {
-    const archived = (bySource.get(key) ?? []).length > 0;
+    const archived = (byKey.get(key) ?? []).length > 0;
     if (mentions(key)) {
       deadLettered += 1;
       problems.push(`${key}: dead-lettered${archived ? ' (though also archived)' : ''}`);
@@ -176,9 +253,10 @@ export async function assess(
       problems.push(`${key}: neither archived nor dead-lettered`);
     }
   }
-  const duplicates = [...bySource.values()].filter((keys) => keys.length > 1).length;
-  for (const [source, keys] of bySource)
-    if (keys.length > 1) problems.push(`${source}: ${keys.length} archives`);
+  const duplicates = [...byKey.values()].filter((copies) => copies.length > 1).length;
+  for (const [source, copies] of byKey)
+    if (copies.length > 1)
+      problems.push(`${source}: ${copies.length} stored copies (${copies.map((x) => x.where).join(', ')})`);
   return {
     shipped: shipped.size,
     restorable,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ARCHIVE_PREFIX, EXPIRY_PREFIX } from '#shared/archive/layout.ts';
+import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
 import type { RecordLine } from '#shared/clients/call-recorder.ts';
 import { REPORT_PREFIX } from '#shared/sweep/report.ts';
 import { STATE_KEY } from '#shared/sweep/state.ts';
@@ -22,7 +23,7 @@ export interface RecordedCall {
   readonly key?: string;
   /** S3 list prefix, as a pattern like `key`. */
   readonly prefix?: string;
-  /** Request features, e.g. `versionId`, `tagging`, `objectLock`, `legalHold:ON`, `sse-kms:ArchiveKey`, `tags:instance`. */
+  /** Request features, e.g. `versionId`, `tagging`, `objectLock`, `legalHold:ON`, `sse-kms:ArchiveKey`, `tags:instance`, `index:bySource`. */
   readonly with?: readonly string[];
 }
 
@@ -31,6 +32,7 @@ export const recordedCallsFile = resolve(import.meta.dirname, 'recorded-calls.js
 /** Key prefixes logvault itself writes in the archive bucket; other keys are source keys, any of which may occur. */
 const KNOWN_PREFIXES = [
   ARCHIVE_PREFIX,
+  PACK_PREFIX,
   EXPIRY_PREFIX,
   REPORT_PREFIX,
   STATE_KEY.slice(0, STATE_KEY.lastIndexOf('/') + 1),
@@ -92,6 +94,7 @@ function features(p: Record<string, unknown>, names: Names): string[] {
   if (p.ChecksumAlgorithm) out.push(`checksum:${p.ChecksumAlgorithm}`);
   if (p.ChecksumMode) out.push('checksumMode');
   if (p.IamInstanceProfile) out.push(`instanceProfile:${logical(names, p.IamInstanceProfile)}`);
+  if (p.IndexName) out.push(`index:${p.IndexName}`);
   for (const t of (p.TagSpecifications as string[] | undefined) ?? []) out.push(`tags:${t}`);
   return out.sort();
 }

@@ -114,6 +114,11 @@ export const DOCS = {
     url: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html',
     says: 'Each item API is authorised by the action of its name on the table.',
   },
+  dynamodbIndex: {
+    page: 'Actions, resources, and condition keys for Amazon DynamoDB (Query, Scan; resource type index)',
+    url: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html',
+    says: 'Query and Scan name the resource types table and index; a request with IndexName is authorised on the index, arn:aws:dynamodb:<region>:<account>:table/<table>/index/<index>, not on the table.',
+  },
   dynamodbKms: {
     page: 'AWS KMS Developer Guide, How Amazon DynamoDB uses AWS KMS (Authorizing use of your customer managed key)',
     url: 'https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html',
@@ -363,8 +368,10 @@ const onTable =
     const name = external(table);
     const arn = name ? `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}` : model.arn(table);
     const key = name ? undefined : model.keyOf(table);
+    // A Query or Scan of a secondary index is authorised on the index, not the table.
+    const index = hasPrefix(call, 'index:');
     return [
-      req(action, arn, DOCS.dynamodb),
+      index ? req(action, `${arn}/index/${index}`, DOCS.dynamodbIndex) : req(action, arn, DOCS.dynamodb),
       ...(key ? viaService(['kms:Decrypt'], key, 'dynamodb', model, DOCS.dynamodbKms) : []),
     ];
   };
@@ -445,6 +452,7 @@ const RULES: Record<string, Rule> = {
   'dynamodb:UpdateItem': onTable('dynamodb:UpdateItem'),
   'dynamodb:DeleteItem': onTable('dynamodb:DeleteItem'),
   'dynamodb:Query': onTable('dynamodb:Query'),
+  'dynamodb:Scan': onTable('dynamodb:Scan'),
   'kms:GenerateDataKey': onKey('kms:GenerateDataKey'),
   'kms:Decrypt': onKey('kms:Decrypt'),
   'kms:Encrypt': onKey('kms:Encrypt'),

@@ -18,7 +18,7 @@ import { listArchives } from '#shared/archive/list.ts';
 import { fromS3Metadata } from '#shared/archive/metadata.ts';
 import { MULTIPART_SOURCE_BYTES } from '#shared/archive/upload.ts';
 import { archiveDeps, listKeys } from '../helpers/archive.ts';
-import { freshCloud } from '../helpers/cloud.ts';
+import { ARCHIVE_ALONE, freshCloud } from '../helpers/cloud.ts';
 import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 
 // Nothing polls the queues: every job here is one the test hands to the archive core or function.
@@ -29,7 +29,8 @@ let archive: string;
 let archiveFn: LocalFunction;
 
 beforeAll(async () => {
-  cloud = await freshCloud({ triggers: false });
+  // What v1 archives do: every object archived alone (packing.test.ts covers packs).
+  cloud = await freshCloud({ ...ARCHIVE_ALONE, triggers: false });
   s3 = new S3Client({ forcePathStyle: true });
   ingest = cloud.outputs.IngestBucketName as string;
   archive = cloud.outputs.ArchiveBucketName as string;

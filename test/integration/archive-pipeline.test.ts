@@ -19,7 +19,7 @@ import { restoreToDirectory } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
 import { listKeys, queueDepth } from '../helpers/archive.ts';
-import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { ARCHIVE_ALONE, eventually, freshCloud } from '../helpers/cloud.ts';
 import { readDeadLetters } from '../helpers/dead-letters.ts';
 import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 
@@ -37,7 +37,8 @@ async function archivesOf(source: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  cloud = await freshCloud();
+  // Every object archived alone, as v1 did: restore here reads v1 archives (packs: packing-pipeline.test.ts).
+  cloud = await freshCloud(ARCHIVE_ALONE);
   s3 = new S3Client({ forcePathStyle: true });
   sqs = new SQSClient({});
   ingest = cloud.outputs.IngestBucketName as string;

@@ -15,7 +15,7 @@ import { resolvePolicy } from '#shared/policy/index.ts';
 import { STATE_KEY } from '#shared/sweep/state.ts';
 import { listKeys, queueDepth } from '../helpers/archive.ts';
 import { type CapturedOutput, captureOutput } from '../helpers/capture-logs.ts';
-import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { ARCHIVE_ALONE, eventually, freshCloud } from '../helpers/cloud.ts';
 import { readDeadLetters } from '../helpers/dead-letters.ts';
 import { s3Notification } from '../helpers/events.ts';
 import { pauseNotifications } from '../helpers/notifications.ts';
@@ -131,7 +131,8 @@ const PLANTED = [
 ];
 
 beforeAll(async () => {
-  cloud = await freshCloud();
+  // The forgeries name v1 archives; admission is the same for packed jobs (packing.test.ts).
+  cloud = await freshCloud(ARCHIVE_ALONE);
   s3 = new S3Client({ forcePathStyle: true });
   sqs = new SQSClient({});
   ingest = cloud.outputs.IngestBucketName as string;

@@ -13,7 +13,7 @@ import { memberId } from '#shared/segments/identity.ts';
 import { listKeys } from '../helpers/archive.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 import { readDeadLetters } from '../helpers/dead-letters.ts';
-import { sqsEvent, sqsRecord } from '../helpers/events.ts';
+import { sqsRecord } from '../helpers/events.ts';
 import {
   archiveJobEvent,
   batchObject,
@@ -194,6 +194,36 @@ describe('a poison member inside a packed batch', () => {
       take: true,
     });
     expect(letters[0]?.note?.error).toMatch(/names source api, but its key is under web/);
+  });
+});
+
+describe('jobs that can never be archived, among packed neighbours', () => {
+  it('skips a vanished source and dead-letters a refused job, and packs the rest', async () => {
+    const neighbours = {
+      'web/v1.log': Buffer.from(logText(12, 5)),
+      'web/v2.log': Buffer.from(logText(13, 6)),
+    };
+    await put(neighbours);
+    const before = new Set(await packKeys(s3, archive));
+    const event = archiveJobEvent(ingest, ['web/never-uploaded.log', ...Object.keys(neighbours)]);
+    const foreign = sqsRecord(
+      JSON.stringify({
+        bucket: 'someone-elses-bucket',
+        key: 'web/x.log',
+        eventTime: new Date().toISOString(),
+      }),
+    );
+    const res = await archiveFn.invoke({ Records: [...event.Records, foreign] });
+    // Neither is retried: the vanished one is dropped, the refused one dead-lettered at once.
+    expect(failed(res)).toEqual([]);
+    const letters = await readDeadLetters(sqs, [cloud.outputs.ArchiveDeadLetterQueueUrl as string], {
+      take: true,
+    });
+    expect(letters.map((l) => l.body)).toEqual([foreign.body]);
+    const fresh = (await packKeys(s3, archive)).filter((k) => !before.has(k));
+    expect(fresh).toHaveLength(1);
+    const index = (await packIndexes(s3, archive)).get(fresh[0] as string);
+    expect(index?.members.map((m) => m.kind === 'object' && m.key).sort()).toEqual(Object.keys(neighbours));
   });
 });
 

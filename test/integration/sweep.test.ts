@@ -13,7 +13,7 @@ import { REPORT_PREFIX, type SweepReport } from '#shared/sweep/report.ts';
 import { runSweep } from '#shared/sweep/run.ts';
 import { loadState } from '#shared/sweep/state.ts';
 import { listKeys } from '../helpers/archive.ts';
-import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { ARCHIVE_ALONE, eventually, freshCloud } from '../helpers/cloud.ts';
 import { seedArchive } from '../helpers/sweep-seed.ts';
 
 const DAY = 86_400_000;
@@ -47,7 +47,8 @@ async function remaining(): Promise<Set<string>> {
 }
 
 beforeAll(async () => {
-  cloud = await freshCloud();
+  // v1 archives, each archived alone, as every archive was before packs (packing-sweep.test.ts: packs).
+  cloud = await freshCloud(ARCHIVE_ALONE);
   s3 = new S3Client({ forcePathStyle: true });
   bucket = cloud.outputs.ArchiveBucketName as string;
   const ingest = cloud.outputs.IngestBucketName as string;

@@ -188,7 +188,10 @@ describe('packaged template', () => {
       ['IngestBucket', 'Retain', 'Retain'],
       ['ServerlessDeploymentBucket', 'Delete', 'Delete'],
     ]);
-    expect(policies('AWS::DynamoDB::Table')).toEqual([['ProvisionRequestsTable', 'Retain', 'Retain']]);
+    expect(policies('AWS::DynamoDB::Table').sort()).toEqual([
+      ['MembersTable', 'Retain', 'Retain'],
+      ['ProvisionRequestsTable', 'Retain', 'Retain'],
+    ]);
     // Queues and log groups go with the stack: fixed names that would block a redeploy, no data.
     for (const [type, count] of [
       ['AWS::SQS::Queue', 8],

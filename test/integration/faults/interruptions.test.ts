@@ -10,6 +10,7 @@ import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
 import { faultyCloud } from '../../helpers/fault-cloud.ts';
 import {
   assess,
+  copiesOf,
   type DirectClients,
   directClients,
   drained,
@@ -124,7 +125,8 @@ describe('a handler that nears its timeout mid-stream', () => {
     const first = await archiveFn.invoke(batch, { timeoutMs });
 
     expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: 'deadline-1' }] });
-    expect(await listKeys(direct.s3, archive, 'archive/neighbour/')).toHaveLength(1);
+    // Small, so packed: stored once all the same, in the pack its batch wrote.
+    expect(await copiesOf(direct, outputs, 'neighbour/ok.log')).toEqual([expect.stringMatching(/^pack\//)]);
     expect(calls('CreateMultipartUpload', archive)).toBe(1);
     expect(calls('AbortMultipartUpload', archive)).toBe(1);
     expect(calls('CompleteMultipartUpload', archive)).toBe(0);
@@ -153,6 +155,7 @@ describe('a handler that nears its timeout mid-stream', () => {
 describe("a lost answer to the archive's conditional PUT", () => {
   withNotificationsPaused();
 
+  // A small log is packed: the PUT whose answer is lost is its pack's.
   it("settles the retry's 412 as its own archive: expiry indexed and source deleted", async () => {
     const archive = outputs.ArchiveBucketName as string;
     const key = 'lost-answer/app.log';
@@ -168,8 +171,10 @@ describe("a lost answer to the archive's conditional PUT", () => {
 
     expect(result).toEqual({ batchItemFailures: [] });
     expect(proxy.stats().injected).toBe(1);
-    const [archived, ...more] = await listKeys(direct.s3, archive, 'archive/lost-answer/');
+    const [copy, ...more] = await copiesOf(direct, outputs, key);
     expect(more).toEqual([]);
+    const archived = copy?.split('#')[0];
+    expect(archived).toMatch(/^pack\//);
     const indexed = await listKeys(direct.s3, archive, EXPIRY_PREFIX);
     expect(indexed.filter((k) => k.endsWith(`/${archived}`))).toHaveLength(1);
     expect(await exists(ingest, key)).toBe(false);

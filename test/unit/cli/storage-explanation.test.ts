@@ -44,6 +44,20 @@ describe('explainStorage', () => {
     expect(small.why).toContain('(the policy says GLACIER_IR)');
   });
 
+  it('says small logs are packed, and that only a quiet window makes a pack under 128 KiB', () => {
+    const small = explainStorage(policy('audit'), 50 * 1024);
+    expect(small.why).toContain('the pack of a quiet batching window');
+    for (const e of [
+      small,
+      explainStorage(policy('standard')),
+      explainStorage(policy('plain'), 10 * 1024 ** 2),
+    ])
+      expect(e.packing).toBe(
+        'logs up to 4.0 MiB (the default pack threshold) are packed with the other logs of their policy archived ' +
+          'in the same batching window, and the pack is the archive whose size counts here; larger logs are archived alone',
+      );
+  });
+
   it("gives an archive of 128 KiB or more the policy's class and transitions", () => {
     expect(explainStorage(policy('audit'), 128 * 1024)).toMatchObject({ classAtWrite: 'GLACIER_IR' });
     const big = explainStorage(policy('standard'), 10 * 1024 ** 2);

@@ -75,6 +75,7 @@ beforeAll(async () => {
     AMI_PARAMETER: '/aws/service/ami',
     SWEEP_QUEUE_URL: `${endpoint}/123456789012/sweep`,
     DEAD_LETTER_QUEUE_URL: deadLetterQueue,
+    MEMBERS_TABLE: 'members',
   });
   const load = async (name: string) =>
     ((await import(`#functions/${name}.ts`)) as { handler: Handler }).handler;

@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PACK_THRESHOLD_BYTES } from '#shared/archive/pack-limits.ts';
+import { pricesFor, priceTable } from '#shared/cost/prices.ts';
+import { type CostModel, isS3Free, isS3Read, isS3Write, modelCost } from './cost-model.ts';
+import { projectRoot, work } from './measure.ts';
+import type { PackingRunOptions, PackingRunResult } from './packing-run.ts';
+
+/**
+ * Section `bundles`: what packing small logs saves. The same 1,000 small logs (10 KiB each) go
+ * through the local cloud twice, with a pack threshold of 0 (every log its own v1 archive, as
+ * before packs) and with the default; every call the pipeline makes is counted on the wire.
+ */
+export interface PackingResult {
+  readonly logs: number;
+  readonly logBytes: number;
+  readonly before: PackingRunResult;
+  readonly after: PackingRunResult;
+  /** Requests per 1,000 small logs, by service and operation class. */
+  readonly per1000: { readonly before: Record<string, number>; readonly after: Record<string, number> };
+  readonly models: Record<string, CostModel>;
+}
+
+/** The JSON keys the report's targets read. */
+export interface CostFigures {
+  readonly usdPerMillionLogs: number;
+  readonly archiveObjectsPer1000Small: number;
+  readonly kmsCallsPer1000Small: number;
+  readonly region: string;
+  readonly pricesRetrieved: string;
+}
+
+const LOGS = 1_000;
+const LOG_BYTES = 10 * 1024;
+
+function run(opts: PackingRunOptions, log: (line: string) => void): PackingRunResult {
+  const out = join(work, `packing-${opts.threshold}.json`);
+  log(`  ${opts.count} logs of ${opts.bytes / 1024} KiB, pack threshold ${opts.threshold}…`);
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'bench/packing-run.ts'), JSON.stringify(opts), out],
+    { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (r.status !== 0) throw new Error(`bench/packing-run.ts failed (exit ${r.status})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as PackingRunResult;
+}
+
+/** Requests per 1,000 logs, by service and the operation classes S3 bills apart. */
+export function per1000(r: PackingRunResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (k: string, v: number) => {
+    out[k] = (out[k] ?? 0) + (v * 1000) / r.count;
+  };
+  for (const [label, v] of Object.entries(r.byOperation)) {
+    if (isS3Write(label)) add('S3 PUT/COPY/POST/LIST', v);
+    else if (isS3Free(label)) add('S3 DELETE (and aborts)', v);
+    else if (isS3Read(label)) add('S3 GET/HEAD', v);
+    else if (label === 'sqs:ReceiveMessage' || label === 'sqs:GetQueueAttributes')
+      add('SQS polling (local pollers, idle polls included)', v);
+    else add(label.split(':')[0]?.toUpperCase() ?? label, v);
+    add(label, v);
+  }
+  for (const [fn, use] of Object.entries(r.functions))
+    if (use.invocations > 0) add(`Lambda invocations: ${fn.replace(/LambdaFunction$/, '')}`, use.invocations);
+  return out;
+}
+
+export async function benchPacking(opts: { log: (line: string) => void }): Promise<{
+  packing: PackingResult;
+  cost: CostFigures;
+}> {
+  const before = run({ threshold: 0, count: LOGS, bytes: LOG_BYTES, onePack: 0 }, opts.log);
+  const after = run(
+    { threshold: DEFAULT_PACK_THRESHOLD_BYTES, count: LOGS, bytes: LOG_BYTES, onePack: 1_000 },
+    opts.log,
+  );
+  const models = Object.fromEntries(
+    Object.keys(priceTable.regions).map((region) => [region, modelCost(after, pricesFor(region))]),
+  );
+  const home = models['us-east-1'] as CostModel;
+  for (const line of home.lines) opts.log(`  ${line}`);
+  const kms = (r: PackingRunResult) =>
+    Object.entries(r.byOperation)
+      .filter(([l]) => l.startsWith('kms:'))
+      .reduce((n, [, v]) => n + v, 0);
+  return {
+    packing: {
+      logs: LOGS,
+      logBytes: LOG_BYTES,
+      before,
+      after,
+      per1000: { before: per1000(before), after: per1000(after) },
+      models,
+    },
+    cost: {
+      usdPerMillionLogs: home.usdPerMillionLogs,
+      archiveObjectsPer1000Small: (after.archiveObjects * 1000) / after.count,
+      kmsCallsPer1000Small: (kms(after) * 1000) / after.count,
+      region: 'us-east-1',
+      pricesRetrieved: priceTable.retrieved,
+    },
+  };
+}
