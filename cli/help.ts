@@ -32,6 +32,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "logvault grep --source web-1 ' 5[0-9][0-9] ' --from 2026-02-03 --to 2026-02-04",
     "logvault grep -i --source api 'timeout' --path '*/app.log'",
   ],
+  cost: ['logvault cost', 'logvault cost --region eu-west-1 --json'],
   verify: ['logvault verify', 'logvault verify --source web-1 --sample 10 --json'],
   redrive: ['logvault redrive', 'logvault --stage prod redrive archive'],
   invoke: [

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { registerCat } from './commands/cat.ts';
+import { registerCost } from './commands/cost.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerHold } from './commands/hold.ts';
 import { registerInvoke } from './commands/invoke.ts';
@@ -38,6 +39,7 @@ for (const register of [
   registerCat,
   registerInvoke,
   registerVerify,
+  registerCost,
   registerRedrive,
   registerSweep,
   registerHold,

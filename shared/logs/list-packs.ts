@@ -16,6 +16,7 @@ export interface PackEntry {
   readonly members: number;
   readonly archivedSize: number;
   readonly storageClass: string;
+  readonly lastModified?: Date;
   /** Metadata hints (unauthenticated); undefined when the HEAD found no pack metadata. */
   readonly metadata?: Partial<PackMetadata>;
 }
@@ -78,6 +79,7 @@ export async function listPacks(
         members: parts.members,
         archivedSize: head.ContentLength ?? found.get(key)?.size ?? 0,
         storageClass: head.StorageClass ?? found.get(key)?.storageClass ?? 'STANDARD',
+        ...(head.LastModified ? { lastModified: head.LastModified } : {}),
         ...(metadata ? { metadata } : {}),
       },
     ];

@@ -236,6 +236,21 @@ describe('a growing, rotating log shipped in three runs and packed', () => {
     expect(found.stdout).toBe(`web:${path}: ${line}\n`);
   });
 
+  it('cost counts the packs and members per policy and class, priced from the repository table', async () => {
+    const run = await cli('cost', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const report = jsonOf(run) as {
+      region: string;
+      prices: { retrieved: string };
+      rows: { policy: string; storageClass: string; packs: number; members: number; priced: boolean }[];
+    };
+    expect(report.region).toBe(cloud.region);
+    const standard = report.rows.find((r) => r.policy === 'standard' && r.storageClass === 'STANDARD');
+    // Three packs of web so far: run 1 with plain.log (2 members), runs 2 and 3 (2 and 1).
+    expect(standard).toMatchObject({ packs: 3, members: 5, priced: true });
+    expect(report.prices.retrieved).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
   it('verify proves every pack', async () => {
     const run = await cli('verify', '--json');
     expect(run.code, run.stderr).toBe(0);
