@@ -6,16 +6,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { formatRatio, humanBytes, printTable } from '#cli/output.ts';
+import { humanBytes, printTable } from '#cli/output.ts';
 import { startLocalCloud } from '#local/cloud.ts';
 import { pollUntil } from '#local/poll.ts';
 import { awkwardLogs, logText, writeTree } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
-import { describeArchive, listArchives } from '#shared/archive/list.ts';
-import { restoreToDirectory } from '#shared/archive/restore.ts';
-import { createKms } from '#shared/clients/aws.ts';
+import { createDocumentClient, createKms } from '#shared/clients/aws.ts';
 import { collectFiles, shipFile } from '#shared/ingest/ship.ts';
+import { listLogs } from '#shared/logs/list-logs.ts';
+import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { provisionDemo } from './demo/provision.ts';
+import { rotatingLogDemo } from './demo/rotating-log.ts';
 import { sweepDemo } from './demo/sweep.ts';
 
 const t0 = Date.now();
@@ -47,51 +48,43 @@ try {
     `uploaded ${files.length} files (${humanBytes(files.reduce((n, f) => n + f.size, 0))}) to s3://${o.IngestBucketName}/${source}/`,
   );
 
-  // 2. Watch them arrive in the archive.
-  const keys = await pollUntil(
+  // 2. Watch them arrive: small ones packed together, the large one archived alone.
+  const ledger = { ddb: createDocumentClient(), table: o.MembersTableName as string };
+  const listing = await pollUntil(
     async () => {
-      const found: string[] = [];
-      for await (const e of listArchives(s3, bucket, { source })) found.push(e.archiveKey);
-      process.stdout.write(`\r         archived ${found.length}/${files.length}`);
-      return found.length === files.length ? found : undefined;
+      const found = await listLogs({ s3, bucket, ledger }, { source });
+      process.stdout.write(`\r         archived ${found.rows.length}/${files.length}`);
+      return found.rows.length === files.length ? found : undefined;
     },
     'every shipped file to be archived',
     60_000,
   );
   process.stdout.write('\n');
-  const rows: (string | number)[][] = [];
-  for await (const e of listArchives(s3, bucket, { source })) {
-    const m = await describeArchive(s3, bucket, e.archiveKey);
-    if (!m) continue;
-    rows.push([
-      m.sourceKey?.slice(source.length + 1) ?? '?',
-      humanBytes(m.sourceSize ?? 0),
-      humanBytes(e.archivedSize),
-      formatRatio(m.sourceSize ?? 0, e.archivedSize),
-      m.codec ?? '?',
-      e.storageClass,
-      m.expires?.slice(0, 10) ?? '?',
-    ]);
-  }
-  say(`every file archived (zstd + AWS Encryption SDK, SSE-KMS, verified on write):`);
-  printTable(['FILE', 'SIZE', 'ARCHIVED', 'RATIO', 'CODEC', 'CLASS', 'EXPIRES'], rows);
+  say('every file archived (zstd + AWS Encryption SDK, SSE-KMS, verified on write; logvault ls):');
+  printTable(
+    ['FILE', 'SIZE', 'ARCHIVE'],
+    listing.rows.map((r) => [r.path, humanBytes(r.bytes), r.archiveKey ?? '?']),
+  );
 
   // 3. Restore one and prove it.
   const keyring = archiveKeyring(o.ArchiveKeyArn as string, createKms());
-  const deps = { s3, keyring, bucket, ingestBucket: o.IngestBucketName as string };
-  const nginx = keys.find((k) => k.includes('nginx/access.log')) as string;
+  const deps = { s3, keyring, bucket, ingestBucket: o.IngestBucketName as string, ledger };
   const out = mkdtempSync(join(tmpdir(), 'logvault-demo-restore-'));
-  const { decoded, path } = await restoreToDirectory(deps, nginx, out);
+  const report = await restoreLogs(deps, source, out, { path: 'nginx/access.log', allowGaps: false });
+  const path = report.logs[0]?.file as string;
   const same = readFileSync(path).equals(readFileSync(join(dir, 'nginx/access.log')));
   say(
-    `restored ${decoded.originalKey}: ${humanBytes(decoded.bytes)}, SHA-256 ${decoded.sha256.slice(0, 16)}… verified, byte-identical: ${same}`,
+    `restored ${source}/nginx/access.log: ${humanBytes(report.logs[0]?.bytes ?? 0)}, SHA-256 verified, byte-identical: ${same}`,
   );
   if (!same) throw new Error('restored file differs from the original');
 
-  // 4. Provision an instance through the HTTP API; run its shipper once; watch its logs archived.
+  // 4. A log that grows and rotates, shipped run by run, restored whole.
+  await rotatingLogDemo(cloud, say);
+
+  // 5. Provision an instance through the HTTP API; run its shipper once; watch its logs archived.
   await provisionDemo(cloud, say);
 
-  // 5. Sweep 40 days ahead: expired logs go, a held one stays. Last, since it moves the sweeper's clock.
+  // 6. Sweep 40 days ahead: expired logs go, a held one stays. Last, since it moves the sweeper's clock.
   await sweepDemo(cloud, say);
 
   say(`demo finished in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
