@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { useEmulator } from '#local/cloud.ts';
+import { type LocalCloud, useEmulator } from '#local/cloud.ts';
 import { CliError } from './output.ts';
 
 /** Names the CLI needs, from the local pipeline's state file or a deployed stack's outputs. */
@@ -60,6 +60,19 @@ export function claimDevState(): void {
     rmSync(devStateFile, { force: true });
   }
   throw new CliError(`cannot claim ${devStateFile}: another logvault dev keeps taking it`);
+}
+
+/** What the CLI needs to reach a running local cloud, as `logvault dev` records it. */
+export function devStateOf(cloud: LocalCloud): DevState {
+  return {
+    kind: 'local',
+    stage: cloud.stage,
+    region: cloud.region,
+    endpoint: cloud.endpoint,
+    pid: process.pid,
+    outputs: cloud.outputs,
+    ...(cloud.apiUrl ? { apiUrl: cloud.apiUrl } : {}),
+  };
 }
 
 export function writeDevState(state: DevState, file = devStateFile): void {

@@ -4,7 +4,14 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { routeHandlerLogs } from '../dev-log.ts';
 import { CliError } from '../output.ts';
-import { claimDevState, clearDevState, devStateDir, projectPath, writeDevState } from '../target.ts';
+import {
+  claimDevState,
+  clearDevState,
+  devStateDir,
+  devStateOf,
+  projectPath,
+  writeDevState,
+} from '../target.ts';
 
 interface DevOpts {
   apiPort?: number;
@@ -71,15 +78,7 @@ async function runDev(opts: DevOpts): Promise<void> {
     retryDelaySeconds: opts.retryDelay,
     onEvent: opts.quiet ? undefined : (line) => process.stderr.write(`[logvault dev] ${line}\n`),
   });
-  writeDevState({
-    kind: 'local',
-    stage: cloud.stage,
-    region: cloud.region,
-    endpoint: cloud.endpoint,
-    pid: process.pid,
-    outputs: cloud.outputs,
-    ...(cloud.apiUrl ? { apiUrl: cloud.apiUrl } : {}),
-  });
+  writeDevState(devStateOf(cloud));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { writeDevState } from '#cli/target.ts';
+import { devStateOf, writeDevState } from '#cli/target.ts';
 import type { LocalCloud } from '#local/cloud.ts';
 
 export const cliBin = join(import.meta.dirname, '..', '..', 'bin', 'logvault.mjs');
@@ -51,15 +51,5 @@ export function jsonOf(run: CliRun): unknown {
  * with `LOGVAULT_STATE_DIR=devDir` reaches it.
  */
 export function pointCliAt(cloud: LocalCloud, devDir: string): void {
-  writeDevState(
-    {
-      kind: 'local',
-      stage: cloud.stage,
-      region: cloud.region,
-      endpoint: cloud.endpoint,
-      pid: process.pid,
-      outputs: cloud.outputs,
-    },
-    join(devDir, 'dev.json'),
-  );
+  writeDevState(devStateOf(cloud), join(devDir, 'dev.json'));
 }
