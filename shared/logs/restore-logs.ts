@@ -30,8 +30,8 @@ export interface LogRestoreOptions extends LogSelection {
   readonly owners?: boolean;
   /** Runs before an archive is read (e.g. to thaw one in a cold storage class). */
   readonly prepare?: (archiveKey: string) => Promise<void>;
-  /** After each archive is read. */
-  readonly onArchive?: (archiveKey: string) => void;
+  /** After each archive is read, with the bytes fetched from a pack (its index and the groups read; 0 for a v1 archive, read whole). */
+  readonly onArchive?: (archiveKey: string, bytesFetched: number) => void;
 }
 
 /** One restored (or refused) log generation. */
@@ -163,14 +163,14 @@ async function restoreGenerations(
         ...(opts.to ? { to: opts.to } : {}),
         ...(opts.prepare ? { prepare: opts.prepare } : {}),
       });
-      opts.onArchive?.(key);
+      opts.onArchive?.(key, 0);
       candidates.push(...v1Candidate(key, outcome, temps, () => notSelected++));
     }
     const proven: LogMember[] = [];
     const refused = new Map<string, ReadFailure>();
     const unreadable = await readMembers(deps, readsByArchive(input.generations), {
       ...(opts.prepare ? { prepare: opts.prepare } : {}),
-      ...(opts.onArchive ? { onArchive: (key: string) => opts.onArchive?.(key) } : {}),
+      ...(opts.onArchive ? { onArchive: opts.onArchive } : {}),
       deliver: async ({ member, bytes }) => {
         const why = trusted(member, deps, input.source);
         if (why) {

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KMS } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
 import { logText } from '#local/sample-logs.ts';
+import { archiveKeyring } from '#shared/archive/envelope.ts';
 import {
   decodeIndex,
   decodeTrailer,
@@ -13,8 +16,9 @@ import {
   encodeTrailer,
   TRAILER_BYTES,
 } from '#shared/archive/pack-format.ts';
+import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { freshCloud } from '../helpers/cloud.ts';
-import { archiveJobEvent, batchObject, generationAt, packKeys } from '../helpers/packs.ts';
+import { archiveJobEvent, batchObject, generationAt, ledgerOf, packKeys } from '../helpers/packs.ts';
 import { type CliRun, jsonOf, pointCliAt, runCli } from '../helpers/run-cli.ts';
 
 // Logs shipped as batch objects (built with batch-format.ts, as a shipper does), archived into
@@ -387,5 +391,46 @@ describe('a tampered pack', () => {
     const verify = await cli('verify', '--json');
     expect(verify.code).toBe(1);
     expect(JSON.stringify(jsonOf(verify))).toContain(key);
+  });
+});
+
+describe('reading one member of a pack', () => {
+  it("fetches the index and that member's group only, not the pack", async () => {
+    const at = new Date(Date.UTC(2026, 10, 26, 12, 0));
+    const big = randomBytes(2 * 1024 * 1024);
+    const small = text(20, 10);
+    const batch = batchObject({
+      source: 'reads',
+      createdAt: at,
+      segments: [
+        { path: '/var/log/big.bin', generation: generationAt(at), start: 0, bytes: big },
+        { path: '/var/log/small.log', generation: generationAt(at, '11111111'), start: 0, bytes: small },
+      ],
+    });
+    const [pack] = await archiveNow({ [batch.key]: batch.body });
+    const kms = new KMS({
+      endpoint: cloud.endpoint,
+      region: cloud.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const deps = {
+      s3,
+      keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, kms),
+      bucket: archive,
+      ingestBucket: ingest,
+      ledger: ledgerOf(cloud),
+    };
+    const fetched = new Map<string, number>();
+    const out = mkdtempSync(join(tmp, 'one-'));
+    const report = await restoreLogs(deps, 'reads', out, {
+      path: '/var/log/small.log',
+      allowGaps: false,
+      onArchive: (key, bytes) => fetched.set(key, bytes),
+    });
+    expect(readFileSync(report.logs[0]?.file as string).equals(small)).toBe(true);
+    const packSize = (await bytesOf(pack as string)).length;
+    expect(packSize).toBeGreaterThan(big.length);
+    expect(fetched.get(pack as string)).toBeGreaterThan(0);
+    expect(fetched.get(pack as string)).toBeLessThan(64 * 1024);
   });
 });
