@@ -1,7 +1,6 @@
 import type { Tier } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { thaw } from '#shared/archive/cold.ts';
-import { listArchives } from '#shared/archive/list.ts';
 import type { LedgerDeps } from '#shared/archive/member-ledger.ts';
 import type { ReadDeps } from '#shared/archive/open-archive.ts';
 import { openOutputRoot } from '#shared/archive/output-dir.ts';
@@ -82,15 +81,6 @@ function usage(archiveKey: string | undefined, opts: RestoreOpts): void {
   if (!['Expedited', 'Standard', 'Bulk'].includes(opts.tier)) {
     throw new CliError(`--tier: ${JSON.stringify(opts.tier)} is not one of Expedited, Standard, Bulk`, 2);
   }
-}
-
-async function selectArchives(deps: ReadDeps, archiveKey: string | undefined, range: RestoreOptions) {
-  if (archiveKey) return [archiveKey];
-  const keys: string[] = [];
-  for await (const e of listArchives(deps.s3, deps.bucket, range)) keys.push(e.archiveKey);
-  if (keys.length === 0)
-    throw new CliError(`no archives of source ${forTerminal(`${range.source}`)} in that range`);
-  return keys;
 }
 
 /** The summary entry of one result: exact keys and paths, for --json. */
@@ -308,12 +298,6 @@ export function registerRestore(program: Command): void {
     .addHelpText('after', HELP)
     .action(async (archiveKey: string | undefined, opts: RestoreOpts) => {
       usage(archiveKey, opts);
-      const { from, to } = parseRange(opts);
-      const range = {
-        ...(opts.source ? { source: opts.source } : {}),
-        ...(from ? { from } : {}),
-        ...(to ? { to } : {}),
-      };
       const target = await resolveTarget(program.opts());
       const deps = { ...readDeps(target), ledger: ledgerDeps(target) };
       if (opts.output) {
@@ -322,16 +306,13 @@ export function registerRestore(program: Command): void {
         });
       }
       if (opts.source && opts.output) return restoreSource(deps, opts.output, opts);
-      if (archiveKey && parsePackKey(archiveKey) && opts.output)
-        return restorePackKey(deps, archiveKey, opts.output, opts);
-      const keys = await selectArchives(deps, archiveKey, range);
-      if (opts.output) return toDirectory(deps, keys, opts.output, opts, range);
-      if (keys.length > 1)
-        throw new CliError(`${keys.length} archives match: pass -o DIR to restore them to files`, 2);
-      const key = keys[0] as string;
+      // From here on, one archive key (usage() saw to it).
+      const key = archiveKey as string;
+      if (parsePackKey(key) && opts.output) return restorePackKey(deps, key, opts.output, opts);
+      if (opts.output) return toDirectory(deps, [key], opts.output, opts, {});
       try {
         await thawing(deps, key, opts);
-        await restoreToStream(deps, key, process.stdout, range);
+        await restoreToStream(deps, key, process.stdout);
       } catch (error) {
         process.stderr.write(`restore failed: ${forTerminal(await failure(deps, key, error))}\n`);
         throw new CliError('1 archive could not be restored');
