@@ -11,7 +11,8 @@ import type { LocalCloud } from '#local/cloud.ts';
 import { pollUntil } from '#local/poll.ts';
 import { logText, writeTree } from '#local/sample-logs.ts';
 import { runShipperOnce } from '#local/shipper.ts';
-import { listArchives } from '#shared/archive/list.ts';
+import { createDocumentClient } from '#shared/clients/aws.ts';
+import { listLogs } from '#shared/logs/list-logs.ts';
 import { SHIPPER_BUNDLE } from '#shared/provision/shipper-bundle.ts';
 
 async function api(cloud: LocalCloud, method: string, path: string, body?: unknown, headers = {}) {
@@ -83,14 +84,19 @@ export async function provisionDemo(
   say(`shipper run 2 (after appends and a rotation): ${sent((await runShipperOnce(run)).stderr)}`);
 
   const s3 = new S3Client({ forcePathStyle: true });
+  const bucket = String(cloud.outputs.ArchiveBucketName);
+  const ledger = { ddb: createDocumentClient(), table: String(cloud.outputs.MembersTableName) };
+  const shippedBytes =
+    Object.values(files).reduce((n, b) => n + b.length, 0) + logText(40, 9).length + logText(20, 10).length;
   const archived = await pollUntil(async () => {
-    const keys: string[] = [];
-    for await (const e of listArchives(s3, String(cloud.outputs.ArchiveBucketName), { source: instanceId }))
-      keys.push(e.archiveKey);
-    return keys.length >= 2 ? keys : undefined;
+    const { rows } = await listLogs({ s3, bucket, ledger }, { source: instanceId });
+    const stored = rows.reduce((n, r) => n + r.bytes, 0);
+    return stored >= shippedBytes ? [...new Set(rows.flatMap((r) => r.archives))] : undefined;
   }, 'the instance batches to be archived');
   const archiveMs = Date.now() - shipStarted;
-  say(`archived after ${archiveMs} ms: ${archived.length} batch(es) for source ${instanceId}`);
+  say(
+    `archived after ${archiveMs} ms: every shipped byte of ${instanceId}'s logs, in ${archived.length} archive(s)`,
+  );
   return {
     requestId: accepted.body.requestId,
     instanceId,
