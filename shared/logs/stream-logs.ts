@@ -7,6 +7,7 @@ import { NotSelectedError, OutsideRangeError } from '../errors.ts';
 import { objectGenerationId } from '../segments/identity.ts';
 import { gatherLogs } from './gather.ts';
 import type { LogGeneration, MissingBatch } from './generations.ts';
+import { InOrder } from './in-order.ts';
 import { type GapReport, judge, readsByArchive } from './plan.ts';
 import { readMembers } from './read-archives.ts';
 import type { LogSelection } from './select.ts';
@@ -67,36 +68,19 @@ export async function streamLogs(
 
 async function streamGeneration(deps: ReadDeps, g: LogGeneration, opts: StreamOptions): Promise<StreamedLog> {
   const label = { source: g.source, path: g.path, generation: g.generation };
-  const waiting: { start: number; bytes: Buffer }[] = [];
-  let at = 0;
-  const flush = async () => {
-    for (;;) {
-      waiting.sort((a, b) => a.start - b.start);
-      const next = waiting.find((w) => w.start <= at && w.start + w.bytes.length > at);
-      // Skip what lies wholly behind: bytes already out (overlaps) are not sent twice.
-      for (let i = waiting.length - 1; i >= 0; i--) {
-        const w = waiting[i] as { start: number; bytes: Buffer };
-        if (w.start + w.bytes.length <= at) waiting.splice(i, 1);
-      }
-      if (!next) return;
-      await opts.write(next.bytes.subarray(at - next.start), label);
-      at = next.start + next.bytes.length;
-    }
+  const order = new InOrder();
+  const send = async (chunks: readonly Buffer[]) => {
+    for (const c of chunks) await opts.write(c, label);
   };
   const unreadable = await readMembers(deps, readsByArchive([g]), {
     ...(opts.prepare ? { prepare: opts.prepare } : {}),
     deliver: async ({ member, bytes }) => {
       if (member.kind === 'gap') return;
-      waiting.push({ start: member.kind === 'segment' ? member.start : 0, bytes });
-      await flush();
+      await send(order.push(member.kind === 'segment' ? member.start : 0, bytes));
     },
   });
   // What remains waits behind a hole: sent in order after it (the hole is reported).
-  while (waiting.length > 0) {
-    waiting.sort((a, b) => a.start - b.start);
-    at = Math.max(at, (waiting[0] as { start: number }).start);
-    await flush();
-  }
+  await send(order.drain().map((r) => r.bytes));
   const verdict = judge(g, { unreadable }, { allowGaps: true });
   return { ...label, archives: g.archives, bytes: g.extent, gaps: verdict.gaps, failures: verdict.failures };
 }
