@@ -17,7 +17,7 @@ import {
   missingBatches,
 } from './generations.ts';
 import { fromLedgerItem, type LogMember } from './members.ts';
-import type { GapReport } from './plan.ts';
+import { type GapReport, IN_NO_ARCHIVE } from './plan.ts';
 import { type LogSelection, selectGenerations, wholeGenerationsLookup } from './select.ts';
 
 /** One log generation as `logvault ls` shows it. From the ledger and metadata: nothing here is proven. */
@@ -74,7 +74,7 @@ function rowOf(g: LogGeneration): LogRow {
       archiveKey: g.member.archive,
     };
   const gaps = eachByteOnce<GapReport>([
-    ...g.holes.map((h) => ({ ...h, why: 'in no archive' })),
+    ...g.holes.map((h) => ({ ...h, why: IN_NO_ARCHIVE })),
     ...g.lost.map((l) => ({ start: l.start, end: l.end, why: `lost on the host (${l.reason})` })),
   ]);
   return { ...base, kind: 'shipped', segments: g.segments.length, gaps };

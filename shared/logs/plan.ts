@@ -14,6 +14,9 @@ export interface ReadFailure {
   readonly why: string;
 }
 
+/** Why bytes no stored or lost record names are a gap. */
+export const IN_NO_ARCHIVE = 'in no archive';
+
 /** A range of a restored file that holds no log bytes, and why. */
 export interface GapReport extends ByteRange {
   readonly why: string;
@@ -96,7 +99,7 @@ export function judge(
     ),
     ...subtract({ start: 0, end: g.extent }, union([...known, ...missing])).map((r) => ({
       ...r,
-      why: 'in no archive',
+      why: IN_NO_ARCHIVE,
     })),
   ];
   const merged = joinTouching(eachByteOnce(gaps));

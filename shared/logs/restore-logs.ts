@@ -18,7 +18,7 @@ import {
   membersOf,
 } from './generations.ts';
 import { fromPackEntry, type LogMember } from './members.ts';
-import { type GapReport, judge, type ReadFailure, readsByArchive } from './plan.ts';
+import { type GapReport, IN_NO_ARCHIVE, judge, type ReadFailure, readsByArchive } from './plan.ts';
 import { readMembers } from './read-archives.ts';
 import { type FileAttributes, Reassembly } from './reassemble.ts';
 import type { LogSelection } from './select.ts';
@@ -123,8 +123,6 @@ export async function restorePack(
     })),
   };
 }
-
-const IN_NO_ARCHIVE = 'in no archive';
 
 /** What the authenticated record of a member must say for this restore to use it. */
 function trusted(m: LogMember, deps: ReadDeps, source: string | undefined): string | undefined {
