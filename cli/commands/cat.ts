@@ -4,6 +4,7 @@ import { thaw } from '#shared/archive/cold.ts';
 import type { LogLabel, StreamedLog, StreamReport } from '#shared/logs/stream-logs.ts';
 import { streamLogs } from '#shared/logs/stream-logs.ts';
 import { ledgerDeps, readDeps } from '../clients.ts';
+import { missingBatchLine } from '../log-lines.ts';
 import { CliError, parseRange, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -33,10 +34,7 @@ function finish(report: StreamReport, opts: StreamOpts): void {
     for (const g of l.gaps)
       process.stderr.write(`${name(l)}: gap bytes [${g.start}, ${g.end}): ${forTerminal(g.why)} (skipped)\n`);
   }
-  for (const m of report.missing)
-    process.stderr.write(
-      `${forTerminal(m.source)}: batch ${forTerminal(m.batch)} is in no archive (named as previous by ${m.namedBy.join(', ')})\n`,
-    );
+  for (const m of report.missing) process.stderr.write(`${missingBatchLine(m)}\n`);
   const failed = report.logs.filter((l) => l.failures.length > 0).length;
   if (failed) throw new CliError(`${failed} log(s) failed a check (named above)`);
   const gaps = report.logs.some((l) => l.gaps.length > 0) || report.missing.length > 0;

@@ -7,6 +7,7 @@ import { listLogs } from '#shared/logs/list-logs.ts';
 import { listPacks, type PackEntry } from '#shared/logs/list-packs.ts';
 import { mapLimit } from '#shared/map-limit.ts';
 import { ledgerDeps } from '../clients.ts';
+import { missingBatchLine } from '../log-lines.ts';
 import { CliError, formatRatio, humanBytes, parseRange, printJson, printTable } from '../output.ts';
 import { output, resolveTarget, type Target } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -193,10 +194,7 @@ async function printLogs(target: Target, filter: ListFilter & { path?: string },
     ]),
   );
   const withGaps = listing.rows.filter((r) => r.gaps.length > 0).length;
-  for (const m of listing.missing)
-    process.stderr.write(
-      `${forTerminal(m.source)}: batch ${forTerminal(m.batch)} is in no archive (named as previous by ${m.namedBy.map(forTerminal).join(', ')})\n`,
-    );
+  for (const m of listing.missing) process.stderr.write(`${missingBatchLine(m)}\n`);
   process.stderr.write(
     `${listing.rows.length} log(s)${withGaps ? `, ${withGaps} with gaps` : ''}` +
       `${listing.missing.length ? `, ${listing.missing.length} missing batch(es)` : ''}\n`,

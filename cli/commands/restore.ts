@@ -15,6 +15,7 @@ import { UnsafeOutputError } from '#shared/errors.ts';
 import { type LogRestoreReport, restoreLogs, restorePack } from '#shared/logs/restore-logs.ts';
 import { describeFailure } from '../archive-failure.ts';
 import { ledgerDeps, readDeps } from '../clients.ts';
+import { missingBatchLine } from '../log-lines.ts';
 import { CliError, parseRange, printJson, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -212,11 +213,8 @@ function reportLogs(report: LogRestoreReport, dir: string, opts: RestoreOpts, wh
   const restored = logs.filter((l) => l.written).length;
   const failed = logs.filter((l) => l.failures.length > 0).length;
   const withGaps = logs.filter((l) => l.gaps.length > 0).length;
-  const missing = report.missing.map(
-    (m) => `${m.source}: batch ${m.batch} is in no archive (named as previous by ${m.namedBy.join(', ')})`,
-  );
-  for (const line of [...logs.flatMap(logLines), ...missing.map(forTerminal)])
-    process.stderr.write(`${line}\n`);
+  const missing = report.missing.map(missingBatchLine);
+  for (const line of [...logs.flatMap(logLines), ...missing]) process.stderr.write(`${line}\n`);
   if (opts.json)
     printJson({
       restored,
