@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMS } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
@@ -16,6 +17,7 @@ import {
   encodeTrailer,
   TRAILER_BYTES,
 } from '#shared/archive/pack-format.ts';
+import { ledgerMembers as ledgerMembersOf } from '#shared/logs/gather.ts';
 import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 import { archiveJobEvent, batchObject, generationAt, ledgerOf, packKeys } from '../helpers/packs.ts';
@@ -432,5 +434,31 @@ describe('reading one member of a pack', () => {
     expect(packSize).toBeGreaterThan(big.length);
     expect(fetched.get(pack as string)).toBeGreaterThan(0);
     expect(fetched.get(pack as string)).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('the ledger and the packs', () => {
+  it('verify names a member a pack holds that the ledger has lost', async () => {
+    const at = new Date(Date.UTC(2026, 10, 26, 13, 0));
+    const batch = batchObject({
+      source: 'recon',
+      createdAt: at,
+      segments: [{ path: '/var/log/r.log', generation: generationAt(at), start: 0, bytes: text(10, 11) }],
+    });
+    const [pack] = await archiveNow({ [batch.key]: batch.body });
+    const ledger = ledgerOf(cloud);
+    const [item] = await ledgerMembersOf(ledger, 'recon');
+    await ledger.ddb.send(new DeleteCommand({ TableName: ledger.table, Key: { id: item?.id } }));
+
+    const run = await cli('verify', '--json');
+    expect(run.code).toBe(1);
+    const report = jsonOf(run) as {
+      ledgerMismatches: { archiveKey: string; member: string; problem: string }[];
+    };
+    expect(report.ledgerMismatches).toContainEqual({
+      archiveKey: pack,
+      member: item?.id,
+      problem: 'in the pack, not in the ledger',
+    });
   });
 });
