@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PackInput } from '#shared/archive/pack-layout.ts';
 import { planLoads, recordVerdict, routeFor, uniqueMembers } from '#shared/archive/pack-plan.ts';
-import { type Policy, parsePolicies } from '#shared/policy/index.ts';
+import { policies } from '#shared/policies.ts';
+import type { Policy } from '#shared/policy/index.ts';
 
-const set = parsePolicies({
-  version: 1,
-  defaultPolicy: 'standard',
-  policies: [
-    {
-      name: 'standard',
-      match: { sources: ['*'] },
-      retention: { days: 90 },
-      storage: { class: 'STANDARD' },
-      codec: { name: 'zstd' },
-    },
-    {
-      name: 'audit',
-      priority: 1,
-      match: { sources: ['audit*'] },
-      retention: { keepForever: true },
-      storage: { class: 'GLACIER_IR' },
-      codec: { name: 'zstd' },
-    },
-  ],
-});
-const policy = (name: string) => set.policies.find((p) => p.name === name) as Policy;
+// policies.json: standard keeps 90 days, audit forever.
+const policy = (name: string) => policies.policies.find((p) => p.name === name) as Policy;
 const at = new Date('2026-03-01T12:00:00Z');
 const record = (ref: string, name: string, size: number) => ({ ref, policy: policy(name), size });
 const input = (id: string) => ({ description: { id }, bytes: Buffer.from(id) }) as unknown as PackInput;
