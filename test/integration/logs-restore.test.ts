@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { KMS } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,7 +23,7 @@ import { ledgerMembers as ledgerMembersOf } from '#shared/logs/gather.ts';
 import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { freshCloud } from '../helpers/cloud.ts';
 import { archiveJobEvent, batchObject, generationAt, ledgerOf, packKeys } from '../helpers/packs.ts';
-import { type CliRun, jsonOf, pointCliAt, runCli } from '../helpers/run-cli.ts';
+import { type CliRun, cliBin, jsonOf, pointCliAt, runCli } from '../helpers/run-cli.ts';
 
 // Logs shipped as batch objects (built with batch-format.ts, as a shipper does), archived into
 // packs by the archive function, and read back through the CLI as a user would.
@@ -434,6 +436,25 @@ describe('reading one member of a pack', () => {
     expect(packSize).toBeGreaterThan(big.length);
     expect(fetched.get(pack as string)).toBeGreaterThan(0);
     expect(fetched.get(pack as string)).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('cat into a closed pipe', () => {
+  it('ends quietly with the SIGPIPE status, not a stack trace', async () => {
+    const at = new Date(Date.UTC(2026, 10, 26, 12, 30));
+    const batch = batchObject({
+      source: 'piped',
+      createdAt: at,
+      segments: [{ path: '/var/log/p.log', generation: generationAt(at), start: 0, bytes: text(40_000, 12) }],
+    });
+    await archiveNow({ [batch.key]: batch.body });
+    const line = `"${process.execPath}" "${cliBin}" cat --source piped | head -c 10 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`;
+    const { stderr } = await promisify(execFile)('bash', ['-c', line], {
+      env: { ...process.env, LOGVAULT_STATE_DIR: devDir },
+    });
+    expect(stderr).toContain('status=141');
+    expect(stderr).not.toContain('EPIPE');
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
 
