@@ -11,7 +11,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'logvault dev --json --log-file .logvault/dev.log',
     'logvault dev --endpoint http://127.0.0.1:5000',
   ],
-  ship: ['logvault ship /var/log/nginx --source web-1', 'logvault ship app.log --source billing --json'],
+  ship: [
+    'logvault ship /var/log/nginx --source web-1',
+    'logvault ship app.log --source billing --json',
+    'logvault ship /var/log/app --source web-1 --wait 120',
+  ],
   ls: [
     'logvault ls --source web-1',
     "logvault ls --source web-1 --path '/var/log/nginx/*' --from 2026-02-01 --to 2026-02-07 --json",

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { instanceTypesHelp } from '../allow-list.ts';
 import { apiError, callApi } from '../api.ts';
+import { wholeNumber } from '../numbers.ts';
 import { CliError, printJson, printTable, usageError } from '../output.ts';
 import { resolveTarget, type Target } from '../target.ts';
 
@@ -33,14 +34,6 @@ function parseTags(pairs: string[] = []): Record<string, string> {
       return [pair.slice(0, eq), pair.slice(eq + 1)];
     }),
   );
-}
-
-/** A whole number of at least `min` from a flag, or a usage error naming the flag. */
-function wholeNumber(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
-    throw usageError(`${flag} ${JSON.stringify(value)}: must be a whole number of at least ${min}`);
-  return n;
 }
 
 /** The command that shows a request's progress, for the stage the user is talking to. */

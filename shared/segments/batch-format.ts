@@ -14,7 +14,7 @@ import {
   ShapeError,
   string,
 } from '../json-shape.ts';
-import { compactUtc, isGenerationId } from './identity.ts';
+import { compactUtc, isGenerationId, memberId } from './identity.ts';
 
 /**
  * The shipper's batch object: everything one run of a logvault shipper sends, as ONE object.
@@ -116,6 +116,18 @@ export function parseBatchObjectKey(key: string): { prefix: string; batchId: str
 /** Bytes of segment data a header announces. */
 export function segmentBytes(header: Pick<BatchHeader, 'segments'>): number {
   return header.segments.reduce((n, s) => n + (s.end - s.start), 0);
+}
+
+/**
+ * The ids of the members a batch carries, each segment and each gap, as the archive function
+ * records them in the member ledger: what a shipper waits for to know its batch is archived.
+ */
+export function batchMemberIds(header: BatchHeader): string[] {
+  const { source } = header;
+  return [
+    ...header.segments.map((s) => memberId({ kind: 'segment', source, ...s })),
+    ...header.gaps.map((g) => memberId({ kind: 'gap', source, ...g })),
+  ];
 }
 
 /**

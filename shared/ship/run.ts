@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import {
   type BatchHeader,
+  batchMemberIds,
   batchObjectKey,
   encodeBatchPrefix,
   segmentBytes,
@@ -60,6 +61,8 @@ export interface ShipResult {
     readonly logBytes: number;
     readonly segments: number;
     readonly gaps: number;
+    /** The ids of the segments and gaps it carries, as the member ledger will list them once archived. */
+    readonly members: readonly string[];
   };
   /** True when the run sent again a batch an earlier run could not confirm, and nothing new. */
   readonly resent: boolean;
@@ -144,6 +147,7 @@ async function send(
     logBytes: segmentBytes(header),
     segments: header.segments.length,
     gaps: header.gaps.length,
+    members: batchMemberIds(header),
   };
 }
 

@@ -208,6 +208,33 @@ describe('logvault ship', () => {
     expect(allowed.stderr).toContain('written with holes as zeros');
   }, 120_000);
 
+  it('--wait returns once the archive holds every member it sent, and fails, saying so, when it does not in time', async () => {
+    const dir = mkdtempSync(join(tmp, 'waiter-'));
+    writeFileSync(join(dir, 'a.log'), 'w1\nw2\n');
+    writeFileSync(join(dir, 'b.log'), 'w3\n');
+    // No time at all: checked once, right after the upload, before any archive could hold it.
+    const early = await cli('ship', dir, '--source', 'waiter', '--wait', '0', '--json');
+    expect(early.code).toBe(1);
+    const report = JSON.parse(early.stdout.toString());
+    expect(report.batch.members).toHaveLength(2);
+    expect(report.archived).toEqual({ total: 2, pending: report.batch.members, archives: [] });
+    expect(early.stderr).toContain(`2 of 2 member(s) of ${report.batch.key} not archived after 0 s`);
+
+    appendFileSync(join(dir, 'a.log'), 'w4\n');
+    const waited = await cli('ship', dir, '--source', 'waiter', '--wait', '120');
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stdout.toString()).toMatch(
+      /\narchived: all 1 member\(s\) of the batch, in 1 archive\(s\)\n$/,
+    );
+    // What --wait saw archived, logvault ls lists: the first batch's members too, archived meanwhile.
+    const rows = await archivedLogs('waiter', 12);
+    expect(rows.map((r) => r.bytes).sort()).toEqual([3, 9]);
+
+    const bad = await cli('ship', dir, '--source', 'waiter', '--wait', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--wait "soon": must be a whole number of at least 0');
+  }, 180_000);
+
   it('keeps its state where --state says, and refuses a state that belongs to another source', async () => {
     const dir = mkdtempSync(join(tmp, 'api-'));
     writeFileSync(join(dir, 'api.log'), 'x\n');

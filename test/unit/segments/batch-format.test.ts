@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { batchMembers } from '#shared/archive/pack-sources.ts';
 import {
   type BatchHeader,
   batchIdFor,
+  batchMemberIds,
   batchObjectKey,
   encodeBatchPrefix,
   MalformedBatchError,
@@ -169,5 +171,16 @@ describe('shipper batch format', () => {
     ]) {
       expect(parseBatchObjectKey(other)).toBeUndefined();
     }
+  });
+});
+
+describe('batchMemberIds', () => {
+  it('names each segment and gap by the id the archive function records it under', async () => {
+    const h = header();
+    const key = batchObjectKey('web', h.batch);
+    const body = Buffer.concat([encodeBatchPrefix(h), a, b]);
+    const { members } = await batchMembers({ bucket: 'ingest', key }, 'web', Readable.from([body]));
+    expect(batchMemberIds(h)).toEqual(members.map((m) => m.description.id));
+    expect(new Set(batchMemberIds(h)).size).toBe(3);
   });
 });
