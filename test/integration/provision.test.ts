@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import {
   DescribeInstanceAttributeCommand,
@@ -23,12 +22,11 @@ import type { LocalCloud } from '#local/cloud.ts';
 import { awkwardLogs, writeTree } from '#local/sample-logs.ts';
 import { runShipperOnce } from '#local/shipper.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
-import { listArchives } from '#shared/archive/list.ts';
-import { restoreToStream } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
+import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { SHIPPER_BUNDLE_PATH } from '#shared/provision/user-data.ts';
-import { parseBatch, reassemble } from '../helpers/batches.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { ledgerOf } from '../helpers/packs.ts';
 
 let cloud: LocalCloud;
 let ec2: EC2Client;
@@ -154,42 +152,34 @@ describe('POST /instances → provision queue → EC2', () => {
     // Compressed with something it cannot read: passed over, and said so.
     expect(run.stderr).toContain('already.zst is compressed with something other than gzip');
 
-    const s3 = new S3Client({ forcePathStyle: true });
-    const bucket = String(cloud.outputs.ArchiveBucketName);
-    const keys = await eventually(
+    // First contact: a rotated gzip is recorded, not sent; nothing comes of empty, corrupt or
+    // zstd files; any file sends its complete lines now, the rest once it has more.
+    const sent = new Map<string, Buffer>();
+    for (const [rel, content] of Object.entries(files))
+      if (!/\.(gz|zst)$/.test(rel) && content.length > 0)
+        sent.set(join(logDir, rel), content.subarray(0, content.lastIndexOf(0x0a) + 1));
+
+    // Restored as a user restores a source: each log reassembled from what the archive holds.
+    const deps = {
+      s3: new S3Client({ forcePathStyle: true }),
+      keyring: archiveKeyring(String(cloud.outputs.ArchiveKeyArn), createKms()),
+      bucket: String(cloud.outputs.ArchiveBucketName),
+      ingestBucket: String(cloud.outputs.IngestBucketName),
+      ledger: ledgerOf(cloud),
+    };
+    const report = await eventually(
       async () => {
-        const found: string[] = [];
-        for await (const e of listArchives(s3, bucket, { source })) found.push(e.archiveKey);
-        return found.length > 0 ? found : undefined;
+        const out = mkdtempSync(join(tmpdir(), 'lv-instance-restored-'));
+        const r = await restoreLogs(deps, source, out, { allowGaps: false });
+        return r.logs.length >= sent.size ? r : undefined;
       },
       'the shipped batch to be archived',
       60_000,
     );
-    // One run, one object: the batch, archived whole until the archive side reads batches.
-    expect(keys).toHaveLength(1);
-    const keyring = archiveKeyring(String(cloud.outputs.ArchiveKeyArn), createKms());
-    const deps = { s3, keyring, bucket, ingestBucket: String(cloud.outputs.IngestBucketName) };
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        chunks.push(chunk);
-        done();
-      },
-    });
-    await restoreToStream(deps, keys[0] as string, sink);
-    const restored = reassemble([await parseBatch(keys[0] as string, Buffer.concat(chunks))]);
-    for (const [rel, content] of Object.entries(files)) {
-      const path = join(logDir, rel);
-      // First contact: a rotated gzip is recorded, not sent; nothing comes of empty, corrupt or
-      // zstd files; any file sends its complete lines now, the rest once it has more.
-      const sent =
-        /\.(gz|zst)$/.test(rel) || content.length === 0
-          ? undefined
-          : content.subarray(0, content.lastIndexOf(0x0a) + 1);
-      expect(
-        restored.logs[path]?.map((g) => g.bytes),
-        rel,
-      ).toEqual(sent ? [sent] : undefined);
+    expect(report.logs.map((l) => l.path).sort()).toEqual([...sent.keys()].sort());
+    for (const log of report.logs) {
+      expect(log.gaps, log.path).toEqual([]);
+      expect(readFileSync(log.file as string).equals(sent.get(log.path) as Buffer), log.path).toBe(true);
     }
   });
 
