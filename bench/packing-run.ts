@@ -64,6 +64,8 @@ export interface PackingRunResult {
   readonly onePack?: {
     readonly members: number;
     readonly objectSize: number;
+    /** Of which the trailer and the index region. */
+    readonly indexBytes: number;
     readonly bytesFetched: number;
     readonly verified: boolean;
   };
@@ -233,6 +235,7 @@ try {
     onePack = {
       members: index.members.length,
       objectSize: index.objectSize,
+      indexBytes: index.bytesFetched,
       bytesFetched: read.bytesFetched,
       verified:
         read.bytes.equals(target.body) &&
