@@ -269,3 +269,5 @@ try {
   await proxy.stop();
   await moto.stop();
 }
+// SDK keep-alive sockets and the proxy's would keep the process alive; the parent waits for its exit.
+process.exit(0);
