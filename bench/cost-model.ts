@@ -130,7 +130,7 @@ export function modelCost(after: PackingRunResult, prices: RegionPrices): CostMo
   add(
     'S3 requests',
     packs * (3 * read + write / 1000),
-    `sweep: ${num(packs)} packs × (3 GET-class + 1/1,000 LIST)`,
+    `sweep: ${num(packs)} packs × (3 GET-class × ${usd(read * 1000)} + 1/1,000 LIST × ${usd(write * 1000)})/1,000`,
   );
   const ia = s3.storageGbMonth.STANDARD_IA ?? 0;
   const standard = s3.storageGbMonth.STANDARD ?? 0;

@@ -64,6 +64,8 @@ export interface PackingRunResult {
   readonly onePack?: {
     readonly members: number;
     readonly objectSize: number;
+    /** Of which the trailer and the index region. */
+    readonly indexBytes: number;
     readonly bytesFetched: number;
     readonly verified: boolean;
   };
@@ -233,6 +235,7 @@ try {
     onePack = {
       members: index.members.length,
       objectSize: index.objectSize,
+      indexBytes: index.bytesFetched,
       bytesFetched: read.bytesFetched,
       verified:
         read.bytes.equals(target.body) &&
@@ -266,3 +269,5 @@ try {
   await proxy.stop();
   await moto.stop();
 }
+// SDK keep-alive sockets and the proxy's would keep the process alive; the parent waits for its exit.
+process.exit(0);

@@ -1,3 +1,4 @@
+import { GROUP_PLAINTEXT_BYTES } from '#shared/archive/pack-format.ts';
 import type { BundleRow } from './bundles.ts';
 import type { E2EResult } from './e2e.ts';
 import type { LogsResult } from './logs.ts';
@@ -217,14 +218,21 @@ function packingTargets(r: Results): Target[] {
       : 'a window of the reference fleet makes packs under 128 KiB: a longer window or fewer batches',
   });
   const one = p.after.onePack;
-  const bounded = one?.verified === true && one.bytesFetched <= one.objectSize / 10;
+  // The index region and one group: a group holds at most 1 MiB of members (GROUP_PLAINTEXT_BYTES),
+  // sealed in 1 MiB frames, so it is never much more than that whatever the pack's size.
+  const groupBound = GROUP_PLAINTEXT_BYTES + 64 * 1024;
+  const bounded =
+    one?.verified === true &&
+    one.bytesFetched - one.indexBytes <= groupBound &&
+    one.bytesFetched < one.objectSize;
   out.push({
-    target: 'one member of a 1,000-member pack: fetched ≤ 10% of the pack, verified',
+    target:
+      'one member of a 1,000-member pack: fetched = index region + one group (≤ 1 MiB of members), verified',
     measured: one
-      ? `${one.bytesFetched} of ${one.objectSize} bytes (${f((one.bytesFetched / one.objectSize) * 100, 1)}%), ${one.verified ? 'verified' : 'NOT VERIFIED'}, ${one.members} members`
+      ? `${one.bytesFetched} of ${one.objectSize} bytes (${f((one.bytesFetched / one.objectSize) * 100, 1)}%; index ${one.indexBytes}, group ${one.bytesFetched - one.indexBytes}), ${one.verified ? 'verified' : 'NOT VERIFIED'}, ${one.members} members`
       : 'not measured',
     status: bounded ? 'PASS' : 'MISS',
-    note: bounded ? '' : 'a member is read with the index region and its own group (≤ 1 MiB of members) only',
+    note: bounded ? '' : 'a member must be read with the index region and its own group only',
   });
   return out;
 }
@@ -422,9 +430,9 @@ function packingSection(p: PackingResult): string[] {
     f(((p.after.byOperation[k] ?? 0) * 1000) / p.after.count, 1),
   ]);
   const out = [
-    `## Packing small logs (\`bundles\`: ${p.logs} logs of ${p.logBytes / 1024} KiB through the local cloud)`,
+    `## Packing small logs (\`bundles\`: logs of ${p.logBytes / 1024} KiB through the local cloud)`,
     '',
-    'Before: pack threshold 0 (each log its own v1 archive). After: the default threshold. Calls counted on the wire between the functions (and the local Lambda pollers) and the emulator; the uploads themselves are not counted.',
+    `Before: ${p.before.count} logs, pack threshold 0 (each log its own v1 archive), counts scaled to 1,000. After: ${p.after.count} logs, the default threshold. Calls counted on the wire between the functions (and the local Lambda pollers) and the emulator; the uploads themselves are not counted.`,
     '',
     table(['per 1,000 logs', 'before', 'after'], rows),
     '',
