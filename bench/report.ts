@@ -422,9 +422,9 @@ function packingSection(p: PackingResult): string[] {
     f(((p.after.byOperation[k] ?? 0) * 1000) / p.after.count, 1),
   ]);
   const out = [
-    `## Packing small logs (\`bundles\`: ${p.logs} logs of ${p.logBytes / 1024} KiB through the local cloud)`,
+    `## Packing small logs (\`bundles\`: logs of ${p.logBytes / 1024} KiB through the local cloud)`,
     '',
-    'Before: pack threshold 0 (each log its own v1 archive). After: the default threshold. Calls counted on the wire between the functions (and the local Lambda pollers) and the emulator; the uploads themselves are not counted.',
+    `Before: ${p.before.count} logs, pack threshold 0 (each log its own v1 archive), counts scaled to 1,000. After: ${p.after.count} logs, the default threshold. Calls counted on the wire between the functions (and the local Lambda pollers) and the emulator; the uploads themselves are not counted.`,
     '',
     table(['per 1,000 logs', 'before', 'after'], rows),
     '',
