@@ -138,6 +138,16 @@ export async function archiveBatch(
         if (!verdict.ok) return failures.set(r.ref, verdict.error);
         try {
           if (r.policy.deleteSourceAfterArchive) await deleteSource(deps.s3, r.src);
+          // One line per object, as a single archive logs it, so an operator can trace any upload.
+          const members = result.membersOf.get(r.ref) ?? [];
+          const stored = members.filter((id) => result.fates.get(id)?.fate === 'stored').length;
+          logFor(r.ref).info('archived', {
+            objectKey: r.src.key,
+            ...(stored && result.written ? { archiveKey: result.written.key } : {}),
+            members: members.length,
+            duplicates: members.length - stored,
+            policy: r.policy.name,
+          });
           count('Archived');
           deps.metrics?.addMetric(
             'ArchiveLatencyMs',

@@ -6,12 +6,12 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
-import { listArchives } from '#shared/archive/list.ts';
-import { restoreToDirectory } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { shipFile } from '#shared/ingest/ship.ts';
+import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { type CapturedOutput, captureOutput } from '../helpers/capture-logs.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
+import { ledgerOf } from '../helpers/packs.ts';
 
 // Ask every logger to log its whole event: the handlers must refuse, whatever the environment says.
 vi.hoisted(() => {
@@ -97,18 +97,23 @@ describe('logs carry no secrets, signatures or log contents', () => {
       size: Buffer.byteLength(`${logLines}\n`),
     });
     const bucket = cloud.outputs.ArchiveBucketName as string;
-    const [archiveKey] = await eventually(async () => {
-      const keys: string[] = [];
-      for await (const e of listArchives(s3, bucket, { source: 'hygiene' })) keys.push(e.archiveKey);
-      return keys.length ? keys : undefined;
-    }, 'the log archived');
+    const archived = await eventually(
+      async () => logs.records().find((r) => r.message === 'archived' && r.objectKey === 'hygiene/app.log'),
+      'the log archived',
+    );
     const out = mkdtempSync(join(tmpdir(), 'lv-hygiene-out-'));
     const keyring = archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms());
     const ingestBucket = cloud.outputs.IngestBucketName as string;
-    await restoreToDirectory({ s3, keyring, bucket, ingestBucket }, archiveKey as string, out);
+    const report = await restoreLogs(
+      { s3, keyring, bucket, ingestBucket, ledger: ledgerOf(cloud) },
+      'hygiene',
+      out,
+      { allowGaps: false },
+    );
     // The canaries really went through the pipeline.
+    expect(report.logs.map((l) => l.file)).toEqual([join(out, 'hygiene', 'app.log')]);
     expect(readFileSync(join(out, 'hygiene', 'app.log'), 'utf8')).toContain(canary.password);
-    expect(logs.records().some((r) => r.message === 'archived' && r.archiveKey === archiveKey)).toBe(true);
+    expect(report.logs[0]?.archives).toEqual([archived.archiveKey]);
   });
 
   it('fails malformed messages full of secrets without logging their bodies', async () => {
