@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -14,12 +13,12 @@ import type { LocalCloud } from '#local/cloud.ts';
 import { packageStack } from '#local/package.ts';
 import { logText } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
-import { listArchives } from '#shared/archive/list.ts';
-import { restoreToStream } from '#shared/archive/restore.ts';
 import { createKms } from '#shared/clients/aws.ts';
 import { asPrincipal } from '#shared/clients/call-recorder.ts';
+import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { eventually, freshCloud } from '../helpers/cloud.ts';
 import { lambdaContext } from '../helpers/lambda.ts';
+import { ledgerOf } from '../helpers/packs.ts';
 
 /**
  * The local cloud runs handlers from source; what deploys is the esbuild bundle. These tests run
@@ -112,26 +111,20 @@ describe('the packaged bundles', () => {
     const jobs = await drain(cloud.outputs.ArchiveQueueUrl as string, 2);
     expect(await archive(jobs, lambdaContext('archive'))).toEqual({ batchItemFailures: [] });
 
+    // The small log is packed, the large one archived alone: both restore by source.
     const deps = {
       s3,
       keyring: archiveKeyring(cloud.outputs.ArchiveKeyArn as string, createKms()),
       bucket: cloud.outputs.ArchiveBucketName as string,
       ingestBucket: cloud.outputs.IngestBucketName as string,
+      ledger: ledgerOf(cloud),
     };
-    const restored = new Map<string, Buffer>();
-    for await (const entry of listArchives(s3, deps.bucket, { source: 'bundled' })) {
-      const chunks: Buffer[] = [];
-      const sink = new Writable({
-        write: (chunk: Buffer, _enc, done) => {
-          chunks.push(chunk);
-          done();
-        },
-      });
-      const decoded = await restoreToStream(deps, entry.archiveKey, sink);
-      restored.set(decoded.originalKey, Buffer.concat(chunks));
-    }
-    expect([...restored.keys()].sort()).toEqual(Object.keys(files).sort());
-    for (const [key, body] of Object.entries(files)) expect(restored.get(key)?.equals(body)).toBe(true);
+    const out = mkdtempSync(join(tmpdir(), 'lv-bundled-restored-'));
+    const report = await restoreLogs(deps, 'bundled', out, { allowGaps: false });
+    expect(report.logs.map((l) => l.path).sort()).toEqual(['app/large.bin', 'app/small.log']);
+    expect(new Set(report.logs.flatMap((l) => l.archives)).size).toBe(2);
+    for (const [key, body] of Object.entries(files))
+      expect(readFileSync(join(out, key)).equals(body), key).toBe(true);
   });
 
   it('api, provision and sweep carry a request to a launched instance, and a scheduled sweep runs', async () => {
