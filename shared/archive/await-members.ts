@@ -1,3 +1,4 @@
+import { mapLimit } from '../map-limit.ts';
 import {
   type AttemptItem,
   getAttempt,
@@ -14,6 +15,30 @@ import {
  */
 export function isArchived(item: MemberItem | undefined, attempt: AttemptItem | undefined): boolean {
   return item !== undefined && attempt?.state === 'done' && attempt.id === item.attempt;
+}
+
+/**
+ * Whether a listing or a restore should count a ledger item as stored. A member's item is written
+ * when it is claimed, before its archive exists, so an item whose attempt is still writing, or
+ * failed and awaits a retry, is not in any archive yet. An attempt item is removed a day after its
+ * attempt ended (DynamoDB TTL), so an item whose attempt is gone was settled long ago: counted,
+ * and a restore still proves it against its archive.
+ */
+export function isSettled(attempt: AttemptItem | undefined): boolean {
+  return attempt === undefined || attempt.state === 'done';
+}
+
+/** Reads each distinct attempt once, at most `limit` at a time. */
+const ATTEMPT_READS = 16;
+
+/** The ledger items whose attempt is settled (see {@link isSettled}): what is archived, in order. */
+export async function settledItems(deps: LedgerDeps, items: readonly MemberItem[]): Promise<MemberItem[]> {
+  const attempts = [...new Set(items.map((i) => i.attempt))];
+  const settled = new Set<string>();
+  await mapLimit(attempts, ATTEMPT_READS, async (id) => {
+    if (isSettled(await getAttempt(deps, id))) settled.add(id);
+  });
+  return items.filter((i) => settled.has(i.attempt));
 }
 
 export interface MembersWait {

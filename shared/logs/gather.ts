@@ -1,6 +1,7 @@
+import { settledItems } from '../archive/await-members.ts';
 import { parseArchiveKey } from '../archive/layout.ts';
 import { type ArchiveEntry, listArchives } from '../archive/list.ts';
-import { type LedgerDeps, membersOfSource } from '../archive/member-ledger.ts';
+import { type LedgerDeps, type MemberItem, membersOfSource } from '../archive/member-ledger.ts';
 import type { ReadDeps } from '../archive/open-archive.ts';
 import { parseBatchObjectKey } from '../segments/batch-format.ts';
 import { parseCompactUtc } from '../segments/identity.ts';
@@ -15,16 +16,19 @@ import { fromLedgerItem, type LogMember } from './members.ts';
 import { readBatchArchive } from './read-archives.ts';
 import { type LogSelection, selectGenerations, wholeGenerationsLookup } from './select.ts';
 
-/** A source's members in the ledger, oldest first; with a range, only those whose time is in it. */
+/**
+ * A source's archived members in the ledger, oldest first; with a range, only those whose time is
+ * in it. Members whose archive is still being written are left out until it is.
+ */
 export async function ledgerMembers(
   ledger: LedgerDeps | undefined,
   source: string,
   range: { from?: Date; to?: Date } = {},
 ): Promise<LogMember[]> {
   if (!ledger) return [];
-  const out: LogMember[] = [];
-  for await (const item of membersOfSource(ledger, source, range)) out.push(fromLedgerItem(item));
-  return out;
+  const items: MemberItem[] = [];
+  for await (const item of membersOfSource(ledger, source, range)) items.push(item);
+  return (await settledItems(ledger, items)).map(fromLedgerItem);
 }
 
 /** The batch a v1 archive holds, when it is the archive of a whole shipper batch. */

@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { settledItems } from '../archive/await-members.ts';
 import { parseArchiveKey, splitSourceKey } from '../archive/layout.ts';
 import { type ArchiveEntry, describeArchive, listArchives } from '../archive/list.ts';
-import { allMembers, type LedgerDeps } from '../archive/member-ledger.ts';
+import { allMembers, type LedgerDeps, type MemberItem } from '../archive/member-ledger.ts';
 import type { ReadMetadata } from '../archive/metadata.ts';
 import { listedByMetadata, within } from '../archive/selection.ts';
 import { mapLimit } from '../map-limit.ts';
@@ -112,10 +113,9 @@ async function membersIn(
   const range = { ...(sel.from ? { from: sel.from } : {}), ...(sel.to ? { to: sel.to } : {}) };
   if (sel.source !== undefined) return ledgerMembers(ledger, sel.source, range);
   if (!ledger) return [];
-  const out: LogMember[] = [];
-  for await (const item of allMembers(ledger))
-    if (within(new Date(item.time), range)) out.push(fromLedgerItem(item));
-  return out;
+  const items: MemberItem[] = [];
+  for await (const item of allMembers(ledger)) if (within(new Date(item.time), range)) items.push(item);
+  return (await settledItems(ledger, items)).map(fromLedgerItem);
 }
 
 /** The selection without its end: a generation may have grown after it. */

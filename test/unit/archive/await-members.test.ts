@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { awaitMembers, isArchived } from '#shared/archive/await-members.ts';
+import { awaitMembers, isArchived, isSettled, settledItems } from '#shared/archive/await-members.ts';
 import { type AttemptItem, memberItem, parseAttemptItem } from '#shared/archive/member-ledger.ts';
 
 const ATTEMPT = 'attempt#00000000-0000-4000-8000-000000000001';
@@ -98,5 +98,32 @@ describe('awaitMembers', () => {
     });
     expect(result).toEqual({ total: 1, pending: ['a'], archives: [] });
     expect(seen).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('settled ledger items', () => {
+  it('counts a member once its attempt is done, or long gone, never while it writes or after it failed', () => {
+    expect(isSettled(attempt('done'))).toBe(true);
+    expect(isSettled(undefined)).toBe(true);
+    expect(isSettled(attempt('writing'))).toBe(false);
+    expect(isSettled(attempt('failed'))).toBe(false);
+  });
+
+  it('keeps, in order, the items whose attempt is settled, reading each attempt once', async () => {
+    const THIRD = 'attempt#00000000-0000-4000-8000-000000000003';
+    const { deps, reads } = ledger(
+      new Map<string, unknown>([
+        [ATTEMPT, attempt('done')],
+        [OTHER, attempt('writing', OTHER)],
+      ]),
+    );
+    const items = [item('a'), item('b', OTHER), item('c'), item('d', THIRD)];
+    const kept = await settledItems(deps, items);
+    expect(kept.map((i) => i.archive)).toEqual([
+      'pack/standard/2026-11-26/a.lvp',
+      'pack/standard/2026-11-26/c.lvp',
+      'pack/standard/2026-11-26/d.lvp',
+    ]);
+    expect(reads.sort()).toEqual([ATTEMPT, OTHER, THIRD].sort());
   });
 });
