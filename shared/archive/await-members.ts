@@ -77,11 +77,10 @@ export async function awaitMembers(
     for (const id of [...pending]) {
       const item = await getMember(deps, id);
       if (!item) continue;
-      const attempt = doneAttempts.has(item.attempt)
-        ? ({ id: item.attempt, state: 'done' } as AttemptItem)
-        : await getAttempt(deps, item.attempt);
-      if (!isArchived(item, attempt)) continue;
-      doneAttempts.add(item.attempt);
+      if (!doneAttempts.has(item.attempt)) {
+        if (!isArchived(item, await getAttempt(deps, item.attempt))) continue;
+        doneAttempts.add(item.attempt);
+      }
       archives.add(item.archive);
       pending.delete(id);
     }
