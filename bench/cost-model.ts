@@ -1,4 +1,5 @@
-import type { RegionPrices } from '#shared/cost/prices.ts';
+import { ITEM_STORAGE_OVERHEAD_BYTES, writeUnits } from '#shared/cost/dynamodb-item-size.ts';
+import type { DynamoTableClass, RegionPrices } from '#shared/cost/prices.ts';
 import type { PackingRunResult } from './packing-run.ts';
 
 /**
@@ -14,8 +15,6 @@ export const FLEET = {
   logBytes: 50_000,
   daysPerMonth: 30,
   keptMonths: 12,
-  /** The default batching window (serverless.yml `custom.archiveBatch.window`). */
-  windowSeconds: 300,
   /** Batches Lambda's SQS poller is assumed to split one window's jobs into (it scales pollers with the backlog). */
   batchesPerWindow: 5,
   /** The ingest function's batch size (serverless.yml): jobs per invocation and per SQS receive. */
@@ -66,7 +65,12 @@ const usd = (n: number) => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The model; `after` is a packing run of small logs (one job and one member per log). */
-export function modelCost(after: PackingRunResult, prices: RegionPrices): CostModel {
+export function modelCost(
+  after: PackingRunResult,
+  prices: RegionPrices,
+  /** The member table's class, as the template declares it. */
+  tableClass: DynamoTableClass,
+): CostModel {
   const lines: string[] = [];
   const f = FLEET;
   const objects = f.hosts * f.runsPerDay * f.daysPerMonth;
@@ -75,13 +79,14 @@ export function modelCost(after: PackingRunResult, prices: RegionPrices): CostMo
   const rawBytes = logs * f.logBytes;
   const ratio = after.bytesIn / after.bytesOut;
   const archivedBytes = rawBytes / ratio;
-  const windows = (f.daysPerMonth * 86_400) / f.windowSeconds;
+  // The window the run was measured at: the deployed default (serverless.yml `params.default`).
+  const windows = (f.daysPerMonth * 86_400) / after.windowSeconds;
   const packs = windows * f.batchesPerWindow;
   const packBytes = archivedBytes / packs;
   lines.push(
     `fleet: ${num(f.hosts)} hosts × ${f.runsPerDay} runs/day × ${f.daysPerMonth} days = ${num(objects)} ingest objects/month, × ${f.logsPerRun} logs = ${num(logs)} logs (${num(members)} segment members)`,
     `bytes: ${num(logs)} × ${f.logBytes / 1000} KB = ${(rawBytes / GB).toFixed(0)} GB raw/month; ÷ ${ratio.toFixed(2)} (measured ratio of the packs) = ${(archivedBytes / GB).toFixed(1)} GB archived/month`,
-    `packs: ${num(windows)} windows of ${f.windowSeconds} s × ${f.batchesPerWindow} batches each = ${num(packs)} packs/month of ${(packBytes / 1024 / 1024).toFixed(2)} MiB (${(objects / packs).toFixed(0)} ingest objects each)`,
+    `packs: ${num(windows)} windows of ${after.windowSeconds} s × ${f.batchesPerWindow} batches each = ${num(packs)} packs/month of ${(packBytes / 1024 / 1024).toFixed(2)} MiB (${(objects / packs).toFixed(0)} ingest objects each)`,
   );
 
   // Measured per job (one small log = one ingest object = one member) and per pack.
@@ -150,19 +155,27 @@ export function modelCost(after: PackingRunResult, prices: RegionPrices): CostMo
     (packs * kmsPerPack * prices.kms.requestsPer10000) / 10_000 + f.customerKeys * prices.kms.keyMonth,
     `${num(packs)} packs × ${kmsPerPack.toFixed(1)} requests × ${usd(prices.kms.requestsPer10000)}/10,000 + ${f.customerKeys} keys × ${usd(prices.kms.keyMonth)}`,
   );
-  const wru = prices.dynamodb.writeUnitsPerMillion / 1e6;
-  const rru = prices.dynamodb.readUnitsPerMillion / 1e6;
+  // The member ledger. Each member's claim writes its item and its `bySource` entry (the index
+  // projects every attribute); the sweeper's DeleteItem removes both; both are stored, each with
+  // DynamoDB's 100 bytes of overhead, for as long as the pack is kept. Attempt items (a PutItem and
+  // an UpdateItem or two per pack) are under 1 KB and not indexed.
+  const ddb = prices.dynamodb[tableClass];
+  const wru = ddb.writeUnitsPerMillion / 1e6;
+  const rru = ddb.readUnitsPerMillion / 1e6;
   const itemBytes = after.ledgerItemBytes ?? 600;
-  const wruPerWrite = Math.ceil(itemBytes / 1024);
+  const units = writeUnits(itemBytes);
+  const attemptWritesPerMember = Math.max(0, ddbWritesPerMember - 1);
+  const memberUnits = 4 * units + attemptWritesPerMember;
   add(
     'DynamoDB',
-    members * ((ddbWritesPerMember * wruPerWrite + 1) * wru + ddbReadsPerMember * rru),
-    `${num(members)} members × ((${ddbWritesPerMember.toFixed(2)} writes × ${wruPerWrite} WRU + 1 sweeper delete) × ${usd(prices.dynamodb.writeUnitsPerMillion)}/M + ${ddbReadsPerMember.toFixed(2)} reads × ${usd(prices.dynamodb.readUnitsPerMillion)}/M)`,
+    members * (memberUnits * wru + ddbReadsPerMember * rru),
+    `${num(members)} members × ((claim + its index entry + sweeper delete + its index entry: 4 × ${units} WRU + ${attemptWritesPerMember.toFixed(2)} attempt writes) × ${usd(ddb.writeUnitsPerMillion)}/M + ${ddbReadsPerMember.toFixed(2)} reads × ${usd(ddb.readUnitsPerMillion)}/M) (${tableClass})`,
   );
+  const storedBytes = 2 * (itemBytes + ITEM_STORAGE_OVERHEAD_BYTES);
   add(
     'DynamoDB',
-    ((members * itemBytes) / GB) * f.keptMonths * prices.dynamodb.storageGbMonth,
-    `${num(members)} items × ${itemBytes.toFixed(0)} B (measured) kept ${f.keptMonths} months × ${usd(prices.dynamodb.storageGbMonth)}/GB-month`,
+    ((members * storedBytes) / GB) * f.keptMonths * ddb.storageGbMonth,
+    `${num(members)} members × 2 × (${itemBytes.toFixed(0)} B item (measured) + ${ITEM_STORAGE_OVERHEAD_BYTES} B) (table and index) kept ${f.keptMonths} months × ${usd(ddb.storageGbMonth)}/GB-month (${tableClass})`,
   );
   // SQS: S3's notification, the ingest function's receive and delete (10 a call), its forward to
   // the archive queue (10 a call), the archive function's receive and delete (10 a call).

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { build } from 'esbuild';
 import { ensurePackaged } from '#local/package.ts';
+import { DYNAMODB_TABLE_CLASSES, type DynamoTableClass } from '#shared/cost/prices.ts';
 import type { WorkerResult, WorkerSpec } from './worker.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
@@ -69,10 +70,9 @@ export async function buildWorker(outfile = join(work, 'worker.mjs'), root = pro
  * the bench cannot drift from serverless.yml). Every worker child runs with exactly these.
  */
 export async function archiveNodeOptions(): Promise<string> {
-  const template = JSON.parse(readFileSync(await ensurePackaged('local'), 'utf8')) as {
-    Resources: Record<string, { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>;
-  };
-  const fn = template.Resources.ArchiveLambdaFunction;
+  const fn = (await packagedResources()).ArchiveLambdaFunction as
+    | { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }
+    | undefined;
   if (!fn) throw new Error('packaged template has no ArchiveLambdaFunction');
   const value = fn.Properties?.Environment?.Variables?.NODE_OPTIONS;
   return typeof value === 'string' ? value : '';
@@ -176,4 +176,19 @@ export function machine(): Record<string, string | number> {
     loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     date: new Date().toISOString(),
   };
+}
+
+async function packagedResources(): Promise<Record<string, { Properties?: Record<string, unknown> }>> {
+  const template = JSON.parse(readFileSync(await ensurePackaged('local'), 'utf8')) as {
+    Resources: Record<string, { Properties?: Record<string, unknown> }>;
+  };
+  return template.Resources;
+}
+
+/** The member ledger's table class as deployed (DynamoDB's default when the template names none). */
+export async function membersTableClass(): Promise<DynamoTableClass> {
+  const declared = (await packagedResources()).MembersTable?.Properties?.TableClass ?? 'STANDARD';
+  const known = DYNAMODB_TABLE_CLASSES.find((c) => c === declared);
+  if (!known) throw new Error(`MembersTable: table class ${String(declared)} is not in the price table`);
+  return known;
 }

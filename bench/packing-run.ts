@@ -23,6 +23,7 @@ import { allMembers } from '#shared/archive/member-ledger.ts';
 import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
 import { type PackIndex, readPackIndex, readPackMember } from '#shared/archive/pack-reader.ts';
 import { listKeys } from '#shared/clients/s3-list.ts';
+import { dynamoItemBytes } from '#shared/cost/dynamodb-item-size.ts';
 import { mapLimit } from '#shared/map-limit.ts';
 import { queueDepth } from '../test/helpers/archive.ts';
 import { startFaultProxy } from '../test/helpers/fault-proxy.ts';
@@ -37,6 +38,8 @@ export interface PackingRunOptions {
   readonly bytes: number;
   /** Members of the one pack a single member is restored from (0: skip). */
   readonly onePack: number;
+  /** The archive trigger's batching window, seconds (default: the local stage's). */
+  readonly windowSeconds?: number;
 }
 
 export interface FunctionUse {
@@ -49,6 +52,8 @@ export interface PackingRunResult {
   readonly threshold: number;
   readonly count: number;
   readonly bytes: number;
+  /** The archive trigger's batching window the run had, seconds. */
+  readonly windowSeconds: number;
   /** Calls the functions (and the local Lambda pollers) made, by `service:Operation`. */
   readonly byOperation: Record<string, number>;
   /** The same calls, split by whether their S3 key is a pack's or an expiry index entry's. */
@@ -60,6 +65,7 @@ export interface PackingRunResult {
   /** Sizes of the archive objects written, bytes. */
   readonly archiveSizes: number[];
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
+  /** Mean size of a member's ledger item as DynamoDB bills it. */
   readonly ledgerItemBytes?: number;
   readonly onePack?: {
     readonly members: number;
@@ -75,6 +81,7 @@ const [json, resultFile] = process.argv.slice(2);
 if (!json || !resultFile) throw new Error('usage: packing-run.ts <json options> <result file>');
 const opts = JSON.parse(json) as PackingRunOptions;
 const region = 'us-east-1';
+const ARCHIVE_FUNCTION = 'ArchiveLambdaFunction';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** A sample log of exactly `bytes` bytes. */
@@ -93,7 +100,12 @@ const cloud = await startLocalCloud({
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   },
+  ...(opts.windowSeconds === undefined
+    ? {}
+    : { batchingWindowSeconds: { [ARCHIVE_FUNCTION]: opts.windowSeconds } }),
 });
+const archiveTrigger = cloud.functions.queues.find((q) => q.fn.logicalId === ARCHIVE_FUNCTION);
+const windowSeconds = opts.windowSeconds ?? archiveTrigger?.batchingWindowSeconds ?? 0;
 try {
   const functions: Record<string, { invocations: number; ms: number; memoryMb: number }> = {};
   for (const fn of cloud.functions.functions) {
@@ -192,7 +204,7 @@ try {
     let total = 0;
     for await (const item of allMembers(ledger)) {
       n += 1;
-      total += Buffer.byteLength(JSON.stringify(item));
+      total += dynamoItemBytes(item);
     }
     ledgerItemBytes = n > 0 ? total / n : undefined;
   }
@@ -216,7 +228,7 @@ try {
     await mapLimit(members, 16, async (m) => {
       await s3.send(new PutObjectCommand({ Bucket: ingest, Key: m.key, Body: m.body }));
     });
-    const fn = cloud.functions.functions.find((f) => f.logicalId === 'ArchiveLambdaFunction');
+    const fn = cloud.functions.functions.find((f) => f.logicalId === ARCHIVE_FUNCTION);
     const before = new Set(await listKeys(s3, archive, PACK_PREFIX));
     await fn?.invoke(
       archiveJobEvent(
@@ -248,6 +260,7 @@ try {
     threshold: opts.threshold,
     count: opts.count,
     bytes: opts.bytes,
+    windowSeconds,
     byOperation,
     perArchiveOps,
     functions,

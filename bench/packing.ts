@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PACK_THRESHOLD_BYTES } from '#shared/archive/pack-limits.ts';
-import { pricesFor, priceTable } from '#shared/cost/prices.ts';
+import { type DynamoTableClass, pricesFor, priceTable } from '#shared/cost/prices.ts';
 import { type CostModel, isS3Free, isS3Read, isS3Write, modelCost } from './cost-model.ts';
-import { projectRoot, work } from './measure.ts';
+import { membersTableClass, projectRoot, work } from './measure.ts';
 import type { PackingRunOptions, PackingRunResult } from './packing-run.ts';
 
 /**
@@ -20,7 +20,11 @@ export interface PackingResult {
   readonly after: PackingRunResult;
   /** Requests per 1,000 small logs, by service and operation class. */
   readonly per1000: { readonly before: Record<string, number>; readonly after: Record<string, number> };
+  /** Modelled with the member table's class as deployed, by region. */
   readonly models: Record<string, CostModel>;
+  readonly tableClass?: DynamoTableClass;
+  /** The us-east-1 figure had the member table the other class. */
+  readonly otherClass?: { tableClass: DynamoTableClass; usdPerMillionLogs: number; region: string };
 }
 
 /** The JSON keys the report's targets read. */
@@ -39,6 +43,19 @@ const LOGS = 1_000;
  */
 const LOGS_ALONE = 250;
 const LOG_BYTES = 10 * 1024;
+
+/**
+ * The archive trigger's batching window as deployed (serverless.yml `params.default`): the after
+ * run is measured at it, not at the local stage's 5 s, so its batches are the ones AWS would form.
+ */
+export function deployedArchiveWindowSeconds(
+  yml = readFileSync(join(projectRoot, 'serverless.yml'), 'utf8'),
+): number {
+  const defaults = /^params:\n {2}default:\n((?: {4}.*\n)+)/m.exec(yml)?.[1] ?? '';
+  const value = /^ {4}archiveBatchWindow: (\d+)$/m.exec(defaults)?.[1];
+  if (value === undefined) throw new Error('serverless.yml: no params.default.archiveBatchWindow');
+  return Number(value);
+}
 
 function run(opts: PackingRunOptions, log: (line: string) => void): PackingRunResult {
   const out = join(work, `packing-${opts.threshold}.json`);
@@ -78,12 +95,25 @@ export async function benchPacking(opts: { log: (line: string) => void }): Promi
 }> {
   const before = run({ threshold: 0, count: LOGS_ALONE, bytes: LOG_BYTES, onePack: 0 }, opts.log);
   const after = run(
-    { threshold: DEFAULT_PACK_THRESHOLD_BYTES, count: LOGS, bytes: LOG_BYTES, onePack: 1_000 },
+    {
+      threshold: DEFAULT_PACK_THRESHOLD_BYTES,
+      count: LOGS,
+      bytes: LOG_BYTES,
+      onePack: 1_000,
+      windowSeconds: deployedArchiveWindowSeconds(),
+    },
     opts.log,
   );
+  const tableClass = await membersTableClass();
   const models = Object.fromEntries(
-    Object.keys(priceTable.regions).map((region) => [region, modelCost(after, pricesFor(region))]),
+    Object.keys(priceTable.regions).map((region) => [
+      region,
+      modelCost(after, pricesFor(region), tableClass),
+    ]),
   );
+  // The same run priced with the ledger in the other class, to show what the template's choice saves.
+  const otherClass = tableClass === 'STANDARD' ? 'STANDARD_INFREQUENT_ACCESS' : 'STANDARD';
+  const other = modelCost(after, pricesFor('us-east-1'), otherClass);
   const home = models['us-east-1'] as CostModel;
   for (const line of home.lines) opts.log(`  ${line}`);
   const kms = (r: PackingRunResult) =>
@@ -98,6 +128,8 @@ export async function benchPacking(opts: { log: (line: string) => void }): Promi
       after,
       per1000: { before: per1000(before), after: per1000(after) },
       models,
+      tableClass,
+      otherClass: { tableClass: otherClass, usdPerMillionLogs: other.usdPerMillionLogs, region: 'us-east-1' },
     },
     cost: {
       usdPerMillionLogs: home.usdPerMillionLogs,

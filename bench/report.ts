@@ -180,7 +180,7 @@ function packingTargets(r: Results): Target[] {
     status: objects ? 'PASS' : 'MISS',
     note: objects
       ? ''
-      : 'the local batching window (5 s) closed before the uploads were in: more, smaller batches; on AWS the window is 300 s',
+      : `the ${p.after.windowSeconds ?? '?'} s batching window closed before the uploads were in: more, smaller batches`,
   });
   const kms = c.kmsCallsPer1000Small <= 10;
   out.push({
@@ -205,8 +205,8 @@ function packingTargets(r: Results): Target[] {
     status: usd ? 'PASS' : 'MISS',
     note: usd
       ? ''
-      : 'the largest items above are what is left: the ledger keeps one item per member for the year a pack is kept, ' +
-        "and the shipper's own PUT of each ingest object is counted; the arithmetic is in the section below",
+      : 'the member ledger keeps an item and an index entry per member for the year its pack is kept, and writes ' +
+        "and deletes both; the shipper's own PUT of each ingest object is counted too; the arithmetic is in the section below",
   });
   const share = (model?.bytesShareAtLeast128KiB ?? 0) >= 0.95;
   out.push({
@@ -439,8 +439,12 @@ function packingSection(p: PackingResult): string[] {
     table(['operation, per 1,000 logs', 'before', 'after'], opRows),
     '',
     `Archive objects: ${p.before.archiveObjects} before, ${p.after.archiveObjects} after (pack sizes ${p.after.archiveSizes.map((b) => f(b / 1024, 0)).join(', ')} KiB).`,
-    `Latency upload → archived (local stage, batching window 5 s; on AWS the default window adds up to 300 s): before p50 ${f(p.before.latencyMs.p50 / 1000, 2)} s, p95 ${f(p.before.latencyMs.p95 / 1000, 2)} s; after p50 ${f(p.after.latencyMs.p50 / 1000, 2)} s, p95 ${f(p.after.latencyMs.p95 / 1000, 2)} s.`,
+    `Latency upload → archived: before (batching window ${p.before.windowSeconds ?? '?'} s, the local stage's) p50 ${f(p.before.latencyMs.p50 / 1000, 2)} s, p95 ${f(p.before.latencyMs.p95 / 1000, 2)} s; after (window ${p.after.windowSeconds ?? '?'} s, the deployed default) p50 ${f(p.after.latencyMs.p50 / 1000, 2)} s, p95 ${f(p.after.latencyMs.p95 / 1000, 2)} s.`,
   ];
+  if (p.tableClass && p.otherClass)
+    out.push(
+      `Member ledger table class ${p.tableClass} (serverless.yml); with ${p.otherClass.tableClass} the ${p.otherClass.region} figure would be $${f(p.otherClass.usdPerMillionLogs, 2)} per million logs.`,
+    );
   const one = p.after.onePack;
   if (one)
     out.push(

@@ -29,6 +29,11 @@ export interface LocalCloudOptions {
    * emulator picks up the stack (and the work queued in it) instead of creating a second one.
    */
   readonly stackFile?: string;
+  /**
+   * Batching windows, in seconds, by function logical id, in place of the stage's (the local stage
+   * closes the archive window after 5 s; `npm run bench` measures at the deployed default).
+   */
+  readonly batchingWindowSeconds?: Readonly<Record<string, number>>;
 }
 
 export interface LocalCloud {
@@ -99,7 +104,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     stopped.push(() => schedules.stop());
     if (opts.triggers !== false) {
       const sqs = new SQSClient({});
-      for (const trigger of functions.queues) {
+      for (const queue of functions.queues) {
+        const window = opts.batchingWindowSeconds?.[queue.fn.logicalId];
+        const trigger = window === undefined ? queue : { ...queue, batchingWindowSeconds: window };
         const poller = startPoller(sqs, trigger, {
           region,
           retryDelaySeconds: opts.retryDelaySeconds ?? 1,

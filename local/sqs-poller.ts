@@ -131,13 +131,14 @@ export function startPoller(
     return () => clearInterval(renew);
   }
 
-  async function receive(max: number, waitSeconds: number): Promise<Message[]> {
+  /** Messages stay hidden for what is left of the window and then a lease, as the queue's timeout would keep them. */
+  async function receive(max: number, waitSeconds: number, windowLeftMs: number): Promise<Message[]> {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: trigger.queueUrl,
         MaxNumberOfMessages: Math.min(max, SQS_BATCH),
         WaitTimeSeconds: waitSeconds,
-        VisibilityTimeout: lease,
+        VisibilityTimeout: lease + Math.ceil(Math.max(windowLeftMs, 0) / 1000),
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
@@ -153,14 +154,19 @@ export function startPoller(
       messages.push(...more);
       for (const m of more) bytes += (m.Body?.length ?? 0) + RECORD_OVERHEAD_BYTES;
     };
-    add(await receive(trigger.batchSize, 1));
+    const windowLeft = () => trigger.batchingWindowSeconds * 1000 - (Date.now() - started);
+    add(await receive(trigger.batchSize, 1, windowLeft()));
     if (messages.length === 0) return;
     while (
       !stopping &&
       !batchComplete(trigger, { count: messages.length, bytes, elapsedMs: Date.now() - started })
     ) {
-      const left = trigger.batchingWindowSeconds * 1000 - (Date.now() - started);
-      const more = await receive(trigger.batchSize - messages.length, Math.min(Math.floor(left / 1000), 20));
+      const left = windowLeft();
+      const more = await receive(
+        trigger.batchSize - messages.length,
+        Math.min(Math.floor(left / 1000), 20),
+        left,
+      );
       if (more.length === 0 && left < 1000) await new Promise((r) => setTimeout(r, Math.max(left, 0)));
       add(more);
     }
@@ -168,10 +174,12 @@ export function startPoller(
 
   async function once(): Promise<void> {
     const messages: Message[] = [];
+    await gather(messages);
+    if (messages.length === 0) return;
+    // Renewed only once gathered: renewing a window's thousands of messages every few seconds
+    // would be traffic Lambda's own poller never sends.
     const release = hold(messages);
     try {
-      await gather(messages);
-      if (messages.length === 0) return;
       await invoke(messages);
     } finally {
       release();

@@ -257,6 +257,7 @@ export async function provisionStack(
             AttributeDefinitions: p.AttributeDefinitions as never,
             BillingMode: (p.BillingMode as never) ?? 'PAY_PER_REQUEST',
             GlobalSecondaryIndexes: p.GlobalSecondaryIndexes as never,
+            ...(p.TableClass ? { TableClass: p.TableClass as never } : {}),
           }),
         );
         const ttl = p.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;

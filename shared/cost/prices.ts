@@ -7,6 +7,9 @@ import table from './prices.json' with { type: 'json' };
  * from. `npm run bench` models a fleet's monthly cost from it; `logvault cost` reads it too.
  */
 
+export const DYNAMODB_TABLE_CLASSES = ['STANDARD', 'STANDARD_INFREQUENT_ACCESS'] as const;
+export type DynamoTableClass = (typeof DYNAMODB_TABLE_CLASSES)[number];
+
 const usd = z.number().nonnegative();
 const byClass = z.record(z.string(), usd);
 
@@ -26,7 +29,11 @@ const regionPricesSchema = z.strictObject({
     requestsPerMillion: usd,
     gbSecond: z.strictObject({ arm64: usd, x86_64: usd }),
   }),
-  dynamodb: z.strictObject({ writeUnitsPerMillion: usd, readUnitsPerMillion: usd, storageGbMonth: usd }),
+  /** On-demand prices by table class. */
+  dynamodb: z.record(
+    z.enum(DYNAMODB_TABLE_CLASSES),
+    z.strictObject({ writeUnitsPerMillion: usd, readUnitsPerMillion: usd, storageGbMonth: usd }),
+  ),
 });
 
 const priceTableSchema = z.strictObject({

@@ -9,6 +9,7 @@ const run: PackingRunResult = {
   threshold: 4 * 1024 * 1024,
   count: 1000,
   bytes: 10 * 1024,
+  windowSeconds: 300,
   byOperation: {
     's3:HeadObject': 1002,
     's3:GetObject': 1000,
@@ -33,7 +34,7 @@ const run: PackingRunResult = {
 };
 
 describe('modelCost', () => {
-  const model = modelCost(run, pricesFor('us-east-1'));
+  const model = modelCost(run, pricesFor('us-east-1'), 'STANDARD_INFREQUENT_ACCESS');
 
   it('models the reference fleet: 14.4 M logs a month in 43,200 packs of megabytes', () => {
     expect(model.logsPerMonth).toBe(14_400_000);
@@ -48,6 +49,22 @@ describe('modelCost', () => {
     );
     // Per pack: 2 PUT-class (the pack, its expiry entry) and 1 HEAD; KMS 2 per pack.
     expect(model.lines.some((l) => l.includes('43,200 packs × 2.0 requests'))).toBe(true);
+  });
+
+  it('bills the ledger for each member’s item and index entry: written, stored a year, deleted', () => {
+    // 14.4 M members × (4 writes of 1 WRU + 0.004 attempt writes) × $0.78125/M (Standard-IA) …
+    const writes = 14_400_000 * 4.004 * 0.78125e-6;
+    // … and 2 × (500 + 100) bytes each kept 12 months at $0.10/GB-month.
+    const storage = ((14_400_000 * 1200) / 1e9) * 12 * 0.1;
+    expect(model.byService.DynamoDB).toBeCloseTo(writes + storage, 6);
+    expect(model.lines.some((l) => l.includes('(STANDARD_INFREQUENT_ACCESS)'))).toBe(true);
+  });
+
+  it('prices the ledger by the table class it is given', () => {
+    const standard = modelCost(run, pricesFor('us-east-1'), 'STANDARD');
+    const writes = 14_400_000 * 4.004 * 0.625e-6;
+    const storage = ((14_400_000 * 1200) / 1e9) * 12 * 0.25;
+    expect(standard.byService.DynamoDB).toBeCloseTo(writes + storage, 6);
   });
 
   it('divides the month’s total by the logs it carried, and shows that step', () => {
