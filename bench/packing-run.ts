@@ -100,6 +100,8 @@ const cloud = await startLocalCloud({
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   },
+  // LOGVAULT_BENCH_TRACE=1 prints each batch the local triggers hand a function.
+  ...(process.env.LOGVAULT_BENCH_TRACE ? { onEvent: (line: string) => console.error(`  ${line}`) } : {}),
   ...(opts.windowSeconds === undefined
     ? {}
     : { batchingWindowSeconds: { [ARCHIVE_FUNCTION]: opts.windowSeconds } }),
@@ -181,10 +183,11 @@ try {
     'sources deleted',
     300_000,
   );
+  // A job delivered again (at least once, as SQS promises) waits out a window of its own.
   await pollUntil(
     async () => (await queueDepth(sqs, archiveQueue)) === 0 || undefined,
     'archive queue drained',
-    300_000,
+    (windowSeconds + 300) * 1000,
   );
   const byOperation: Record<string, number> = {};
   const perArchiveOps: Record<string, number> = {};
