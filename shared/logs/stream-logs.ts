@@ -1,4 +1,7 @@
-import { Writable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { splitSourceKey } from '../archive/layout.ts';
 import type { LedgerDeps } from '../archive/member-ledger.ts';
 import { decodeArchive, type ReadDeps } from '../archive/open-archive.ts';
@@ -41,11 +44,11 @@ export interface StreamOptions extends LogSelection {
 
 /**
  * Streams a source's logs in order (source, path, generation), each generation's bytes in byte
- * order, never through a file: a member's bytes are released only once its SHA-256 is proven
+ * order, through no file: a member's bytes are released only once its SHA-256 is proven
  * (members are small: one is held until it is), and members that arrive ahead of the bytes before
  * them wait in memory until those arrive. Holes are skipped and reported. A v1 archive of a whole
- * object streams through the verified decode: its digest is proven at its end, and a mismatch is
- * reported as that log's failure after its bytes went out.
+ * object is the exception: its digest is proven only at its end, so it goes through a temporary
+ * file first (see streamV1), and a mismatch sends none of its bytes.
  */
 export async function streamLogs(
   deps: ReadDeps & { readonly ledger?: LedgerDeps },
@@ -85,6 +88,11 @@ async function streamGeneration(deps: ReadDeps, g: LogGeneration, opts: StreamOp
   return { ...label, archives: g.archives, bytes: g.extent, gaps: verdict.gaps, failures: verdict.failures };
 }
 
+/**
+ * A v1 archive's digest is proven only at its end, so its bytes are spooled to a private temporary
+ * file and sent only once proven: whoever reads `cat` or `grep` never sees bytes that turn out not
+ * to be the log's. The spool is as large as the log and removed whatever happens.
+ */
 async function streamV1(
   deps: ReadDeps,
   key: string,
@@ -92,11 +100,8 @@ async function streamV1(
   opts: StreamOptions,
 ): Promise<StreamedLog | undefined> {
   let label: LogLabel = { source, path: key, generation: '?' };
-  const sink = new Writable({
-    write: (chunk: Buffer, _enc, cb) => {
-      opts.write(chunk, label).then(() => cb(), cb);
-    },
-  });
+  const dir = await mkdtemp(join(tmpdir(), 'logvault-spool-'));
+  const spool = join(dir, 'log');
   const check = restoreCheck({
     source,
     ...(opts.path !== undefined ? { path: opts.path } : {}),
@@ -105,14 +110,18 @@ async function streamV1(
   });
   try {
     await opts.prepare?.(key);
-    const decoded = await decodeArchive(deps, key, sink, (proved) => {
+    const decoded = await decodeArchive(deps, key, createWriteStream(spool, { mode: 0o600 }), (proved) => {
       check(proved);
       const generation = proved.modified ? objectGenerationId(proved.modified) : '?';
       label = { source, path: splitSourceKey(proved.key).relative, generation };
     });
+    for await (const chunk of createReadStream(spool, { highWaterMark: 1024 * 1024 }))
+      await opts.write(chunk as Buffer, label);
     return { ...label, archives: [key], bytes: decoded.bytes, gaps: [], failures: [] };
   } catch (error) {
     if (error instanceof OutsideRangeError || error instanceof NotSelectedError) return undefined;
     return { ...label, archives: [key], bytes: 0, gaps: [], failures: [(error as Error).message] };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

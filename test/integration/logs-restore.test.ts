@@ -19,6 +19,7 @@ import {
   encodeTrailer,
   TRAILER_BYTES,
 } from '#shared/archive/pack-format.ts';
+import { listKeys } from '#shared/clients/s3-list.ts';
 import { ledgerMembers as ledgerMembersOf } from '#shared/logs/gather.ts';
 import { restoreLogs } from '#shared/logs/restore-logs.ts';
 import { freshCloud } from '../helpers/cloud.ts';
@@ -395,6 +396,27 @@ describe('a tampered pack', () => {
     const verify = await cli('verify', '--json');
     expect(verify.code).toBe(1);
     expect(JSON.stringify(jsonOf(verify))).toContain(key);
+  });
+});
+
+describe('a tampered v1 archive of a whole object', () => {
+  it('cat sends none of its bytes: its digest is proven only at its end', async () => {
+    // Over the pack threshold and incompressible, so it is a v1 archive of several 1 MiB frames:
+    // every frame but the last decrypts and decompresses cleanly.
+    const body = randomBytes(6 * 1024 * 1024);
+    expect(await archiveNow({ 'spooled/big.bin': body })).toEqual([]);
+    const [key] = await listKeys(s3, archive, 'archive/spooled/');
+    const stored = await s3.send(new GetObjectCommand({ Bucket: archive, Key: key }));
+    const bytes = Buffer.from((await stored.Body?.transformToByteArray()) ?? []);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 512) ^ 0x01, bytes.length - 512);
+    await s3.send(
+      new PutObjectCommand({ Bucket: archive, Key: key, Body: bytes, Metadata: stored.Metadata }),
+    );
+
+    const cat = await cli('cat', '--source', 'spooled');
+    expect(cat.code).toBe(1);
+    expect(cat.stderr).toContain(key as string);
+    expect(cat.stdout).toHaveLength(0);
   });
 });
 
