@@ -23,7 +23,7 @@ export interface PackingResult {
   /** Modelled with the member table's class as deployed, by region. */
   readonly models: Record<string, CostModel>;
   readonly tableClass?: DynamoTableClass;
-  /** The us-east-1 figure had the member table the other class. */
+  /** The us-east-1 figure with the member table in the other class. */
   readonly otherClass?: { tableClass: DynamoTableClass; usdPerMillionLogs: number; region: string };
 }
 

@@ -124,7 +124,7 @@ export function startPoller(
     );
   }
 
-  /** Keeps the batch hidden while it is gathered and handled; a failed renewal only risks a duplicate delivery. */
+  /** Keeps the batch hidden while it is handled; a failed or late renewal only risks a duplicate delivery. */
   function hold(messages: readonly Message[]): () => void {
     const renew = setInterval(
       () => setVisibility(messages, lease).catch(() => undefined),

@@ -44,7 +44,7 @@ export interface StreamOptions extends LogSelection {
 
 /**
  * Streams a source's logs in order (source, path, generation), each generation's bytes in byte
- * order, through no file: a member's bytes are released only once its SHA-256 is proven
+ * order: a member's bytes are released only once its SHA-256 is proven
  * (members are small: one is held until it is), and members that arrive ahead of the bytes before
  * them wait in memory until those arrive. Holes are skipped and reported. A v1 archive of a whole
  * object is the exception: its digest is proven only at its end, so it goes through a temporary
