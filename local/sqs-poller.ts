@@ -19,9 +19,10 @@ export interface PollerOptions {
   /**
    * Seconds a received message stays hidden, renewed while its handler runs. Lambda hides it for
    * the queue's visibility timeout (90 minutes for archive jobs); a short lease that is renewed
-   * means a message whose `logvault dev` was killed comes back within a minute, not hours. Long
-   * enough that a renewal delayed by a busy emulator (a batch of a thousand jobs keeps it busy)
-   * does not let a message reappear, and be delivered twice, while its handler still runs.
+   * means a message whose `logvault dev` was killed comes back within seconds, not hours. The
+   * price: when the emulator is slow to answer a round of renewals (a batch of hundreds of jobs
+   * keeps it busy), some messages reappear while their handler still runs and are delivered
+   * twice, which the handlers settle as duplicates, as they must for SQS anyway.
    */
   readonly leaseSeconds?: number;
   readonly onBatch?: (report: {
@@ -105,7 +106,7 @@ export function startPoller(
 ): { stop(): Promise<void> } {
   let stopping = false;
   const abort = new AbortController();
-  const lease = opts.leaseSeconds ?? 30;
+  const lease = opts.leaseSeconds ?? 10;
 
   async function setVisibility(messages: readonly Message[], seconds: number): Promise<void> {
     await Promise.all(
