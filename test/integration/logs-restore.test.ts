@@ -63,6 +63,17 @@ async function archiveNow(objects: Record<string, Buffer>): Promise<string[]> {
   return (await packKeys(s3, archive)).filter((k) => !before.has(k));
 }
 
+/** Archives one log a shipper sent whole in one run at `at`, packed; answers the pack's key. */
+async function packOneLog(source: string, at: Date, path: string, bytes: Buffer): Promise<string> {
+  const batch = batchObject({
+    source,
+    createdAt: at,
+    segments: [{ path, generation: generationAt(at), start: 0, bytes }],
+  });
+  const [pack] = await archiveNow({ [batch.key]: batch.body });
+  return pack as string;
+}
+
 interface Result {
   status: string;
   log: string;
@@ -351,15 +362,7 @@ describe('a tampered pack', () => {
   const at = new Date(Date.UTC(2026, 10, 26, 11, 0));
   const good = text(30, 8);
 
-  async function packed(source: string): Promise<string> {
-    const batch = batchObject({
-      source,
-      createdAt: at,
-      segments: [{ path: '/var/log/t.log', generation: generationAt(at), start: 0, bytes: good }],
-    });
-    const [key] = await archiveNow({ [batch.key]: batch.body });
-    return key as string;
-  }
+  const packed = (source: string) => packOneLog(source, at, '/var/log/t.log', good);
 
   it('an index rewritten to say other things (here: a mode) is refused, and nothing is written', async () => {
     const key = await packed('forged');
@@ -463,13 +466,7 @@ describe('reading one member of a pack', () => {
 
 describe('cat into a closed pipe', () => {
   it('ends quietly with the SIGPIPE status, not a stack trace', async () => {
-    const at = new Date(Date.UTC(2026, 10, 26, 12, 30));
-    const batch = batchObject({
-      source: 'piped',
-      createdAt: at,
-      segments: [{ path: '/var/log/p.log', generation: generationAt(at), start: 0, bytes: text(40_000, 12) }],
-    });
-    await archiveNow({ [batch.key]: batch.body });
+    await packOneLog('piped', new Date(Date.UTC(2026, 10, 26, 12, 30)), '/var/log/p.log', text(40_000, 12));
     const line = `"${process.execPath}" "${cliBin}" cat --source piped | head -c 10 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`;
     const { stderr } = await promisify(execFile)('bash', ['-c', line], {
       env: { ...process.env, LOGVAULT_STATE_DIR: devDir },
@@ -482,13 +479,12 @@ describe('cat into a closed pipe', () => {
 
 describe('the ledger and the packs', () => {
   it('verify names a member a pack holds that the ledger has lost', async () => {
-    const at = new Date(Date.UTC(2026, 10, 26, 13, 0));
-    const batch = batchObject({
-      source: 'recon',
-      createdAt: at,
-      segments: [{ path: '/var/log/r.log', generation: generationAt(at), start: 0, bytes: text(10, 11) }],
-    });
-    const [pack] = await archiveNow({ [batch.key]: batch.body });
+    const pack = await packOneLog(
+      'recon',
+      new Date(Date.UTC(2026, 10, 26, 13, 0)),
+      '/var/log/r.log',
+      text(10, 11),
+    );
     const ledger = ledgerOf(cloud);
     const [item] = await ledgerMembersOf(ledger, 'recon');
     await ledger.ddb.send(new DeleteCommand({ TableName: ledger.table, Key: { id: item?.id } }));
