@@ -1,3 +1,5 @@
+import { ENTRY_TTL_GRACE_DAYS } from '#shared/archive/ledger-entries.ts';
+import { CLAIM_TTL_DAYS } from '#shared/archive/member-ledger.ts';
 import { ITEM_STORAGE_OVERHEAD_BYTES, writeUnits } from '#shared/cost/dynamodb-item-size.ts';
 import type { DynamoTableClass, RegionPrices } from '#shared/cost/prices.ts';
 import type { PackingRunResult } from './packing-run.ts';
@@ -131,7 +133,7 @@ export function modelCost(
     `${num(packs)} packs × (${s3WritesPerPack.toFixed(1)} PUT-class × ${usd(write * 1000)} + ${s3ReadsPerPack.toFixed(1)} GET-class × ${usd(read * 1000)})/1,000`,
   );
   // The sweeper, once per pack at expiry: HEAD, the index region (2 ranged GETs), a DeleteObjects
-  // (free), one LIST per 1,000 expiry entries; and a DeleteItem per member.
+  // (free), one LIST per 1,000 expiry entries. The ledger's items of the pack go by TTL (below).
   add(
     'S3 requests',
     packs * (3 * read + write / 1000),
@@ -155,27 +157,44 @@ export function modelCost(
     (packs * kmsPerPack * prices.kms.requestsPer10000) / 10_000 + f.customerKeys * prices.kms.keyMonth,
     `${num(packs)} packs × ${kmsPerPack.toFixed(1)} requests × ${usd(prices.kms.requestsPer10000)}/10,000 + ${f.customerKeys} keys × ${usd(prices.kms.keyMonth)}`,
   );
-  // The member ledger. Each member's claim writes its item and its `bySource` entry (the index
-  // projects every attribute); the sweeper's DeleteItem removes both; both are stored, each with
-  // DynamoDB's 100 bytes of overhead, for as long as the pack is kept. Attempt items (a PutItem and
-  // an UpdateItem or two per pack) are under 1 KB and not indexed.
+  // The member ledger (docs/archive-format.md). Per member, a claim: one PutItem, kept
+  // CLAIM_TTL_DAYS and removed by TTL (free). Per ingest object, a pack entry: one PutItem, plus its
+  // `bySource` index entry (the index projects every attribute), kept as long as the pack (plus
+  // ENTRY_TTL_GRACE_DAYS) and removed by TTL; the sweeper deletes entries only of packs a hold kept
+  // past that. Per pack, the attempt's writes, as measured. Stored bytes carry DynamoDB's 100 B
+  // per item; point-in-time recovery bills the table's own bytes again, not the index's.
   const ddb = prices.dynamodb[tableClass];
   const wru = ddb.writeUnitsPerMillion / 1e6;
   const rru = ddb.readUnitsPerMillion / 1e6;
-  const itemBytes = after.ledgerItemBytes ?? 600;
-  const units = writeUnits(itemBytes);
-  const attemptWritesPerMember = Math.max(0, ddbWritesPerMember - 1);
-  const memberUnits = 4 * units + attemptWritesPerMember;
+  const pitr = prices.dynamodbPitrGbMonth;
+  const items = after.ledgerItems ?? {};
+  const claimBytes = items.claim?.meanBytes ?? 200;
+  const entryBytes = items.entry?.meanBytes ?? 300;
+  const claimsMeasured = items.claim?.count ?? n;
+  const entriesMeasured = items.entry?.count ?? n;
+  const attemptWritesPerPack = Math.max(0, (ddbWritesPerMember * n - claimsMeasured - entriesMeasured) / p);
+  const claimUnits = writeUnits(claimBytes);
+  const entryUnits = 2 * writeUnits(entryBytes);
   add(
     'DynamoDB',
-    members * (memberUnits * wru + ddbReadsPerMember * rru),
-    `${num(members)} members × ((claim + its index entry + sweeper delete + its index entry: 4 × ${units} WRU + ${attemptWritesPerMember.toFixed(2)} attempt writes) × ${usd(ddb.writeUnitsPerMillion)}/M + ${ddbReadsPerMember.toFixed(2)} reads × ${usd(ddb.readUnitsPerMillion)}/M) (${tableClass})`,
+    members * claimUnits * wru + objects * entryUnits * wru + packs * attemptWritesPerPack * wru,
+    `(${num(members)} member claims × ${claimUnits} WRU + ${num(objects)} pack entries × ${entryUnits} WRU (table + bySource index) + ${num(packs)} packs × ${attemptWritesPerPack.toFixed(1)} attempt writes) × ${usd(ddb.writeUnitsPerMillion)}/M (${tableClass}); measured: ${num(claimsMeasured)} claims and ${num(entriesMeasured)} entries for ${num(n)} logs`,
   );
-  const storedBytes = 2 * (itemBytes + ITEM_STORAGE_OVERHEAD_BYTES);
   add(
     'DynamoDB',
-    ((members * storedBytes) / GB) * f.keptMonths * ddb.storageGbMonth,
-    `${num(members)} members × 2 × (${itemBytes.toFixed(0)} B item (measured) + ${ITEM_STORAGE_OVERHEAD_BYTES} B) (table and index) kept ${f.keptMonths} months × ${usd(ddb.storageGbMonth)}/GB-month (${tableClass})`,
+    members * ddbReadsPerMember * rru,
+    `${num(members)} members × ${ddbReadsPerMember.toFixed(2)} reads × ${usd(ddb.readUnitsPerMillion)}/M`,
+  );
+  const claimMonths = CLAIM_TTL_DAYS / f.daysPerMonth;
+  const entryMonths = f.keptMonths + ENTRY_TTL_GRACE_DAYS / f.daysPerMonth;
+  const claimStored = claimBytes + ITEM_STORAGE_OVERHEAD_BYTES;
+  const entryStored = entryBytes + ITEM_STORAGE_OVERHEAD_BYTES;
+  add(
+    'DynamoDB',
+    ((members * claimStored * claimMonths + objects * entryStored * entryMonths) / GB) *
+      (ddb.storageGbMonth + pitr) +
+      ((objects * entryStored * entryMonths) / GB) * ddb.storageGbMonth,
+    `(${num(members)} claims × ${claimStored.toFixed(0)} B × ${claimMonths.toFixed(1)} months + ${num(objects)} entries × ${entryStored.toFixed(0)} B × ${entryMonths.toFixed(1)} months) × (${usd(ddb.storageGbMonth)} ${tableClass} + ${usd(pitr)} point-in-time recovery)/GB-month + the entries' index copies × ${usd(ddb.storageGbMonth)}/GB-month (items measured, each + ${ITEM_STORAGE_OVERHEAD_BYTES} B)`,
   );
   // SQS: S3's notification, the ingest function's receive and delete (10 a call), its forward to
   // the archive queue (10 a call), the archive function's receive and delete (10 a call).

@@ -19,7 +19,7 @@ import { pollUntil } from '#local/poll.ts';
 import { logText } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import { parseArchiveKey } from '#shared/archive/layout.ts';
-import { allMembers } from '#shared/archive/member-ledger.ts';
+import { type LedgerItemKind, ledgerItemKind, rawLedgerItems } from '#shared/archive/member-ledger.ts';
 import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
 import { type PackIndex, readPackIndex, readPackMember } from '#shared/archive/pack-reader.ts';
 import { listKeys } from '#shared/clients/s3-list.ts';
@@ -65,8 +65,10 @@ export interface PackingRunResult {
   /** Sizes of the archive objects written, bytes. */
   readonly archiveSizes: number[];
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
-  /** Mean size of a member's ledger item as DynamoDB bills it. */
-  readonly ledgerItemBytes?: number;
+  /** The member ledger after the run: items of each kind, and their mean size as DynamoDB bills it. */
+  readonly ledgerItems?: Partial<
+    Record<LedgerItemKind, { readonly count: number; readonly meanBytes: number }>
+  >;
   readonly onePack?: {
     readonly members: number;
     readonly objectSize: number;
@@ -199,17 +201,10 @@ try {
   }
   const latencies = [...archivedAt].map(([key, at]) => at - (uploaded.get(key) ?? at));
   const packs = [...indexes.values()];
-  let ledgerItemBytes: number | undefined;
+  let ledgerItems: PackingRunResult['ledgerItems'];
   if (opts.threshold > 0) {
     const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(direct));
-    const ledger = { ddb, table: cloud.outputs.MembersTableName as string };
-    let n = 0;
-    let total = 0;
-    for await (const item of allMembers(ledger)) {
-      n += 1;
-      total += dynamoItemBytes(item);
-    }
-    ledgerItemBytes = n > 0 ? total / n : undefined;
+    ledgerItems = await measureLedgerItems({ ddb, table: cloud.outputs.MembersTableName as string });
   }
   const archiveSizes =
     opts.threshold === 0
@@ -276,7 +271,7 @@ try {
       p95: percentile(latencies, 95),
       max: Math.max(...latencies),
     },
-    ...(ledgerItemBytes !== undefined ? { ledgerItemBytes } : {}),
+    ...(ledgerItems ? { ledgerItems } : {}),
     ...(onePack ? { onePack } : {}),
   };
   writeFileSync(resultFile, JSON.stringify(result));
@@ -287,3 +282,21 @@ try {
 }
 // SDK keep-alive sockets and the proxy's would keep the process alive; the parent waits for its exit.
 process.exit(0);
+
+/** Counts the ledger's items by kind, and their mean billed size. */
+async function measureLedgerItems(ledger: {
+  ddb: DynamoDBDocumentClient;
+  table: string;
+}): Promise<NonNullable<PackingRunResult['ledgerItems']>> {
+  const totals = new Map<LedgerItemKind, { count: number; bytes: number }>();
+  for await (const raw of rawLedgerItems(ledger)) {
+    const kind = ledgerItemKind(raw);
+    const t = totals.get(kind) ?? { count: 0, bytes: 0 };
+    t.count += 1;
+    t.bytes += dynamoItemBytes(raw);
+    totals.set(kind, t);
+  }
+  return Object.fromEntries(
+    [...totals].map(([kind, t]) => [kind, { count: t.count, meanBytes: t.bytes / t.count }]),
+  );
+}

@@ -205,8 +205,8 @@ function packingTargets(r: Results): Target[] {
     status: usd ? 'PASS' : 'MISS',
     note: usd
       ? ''
-      : 'the member ledger keeps an item and an index entry per member for the year its pack is kept, and writes ' +
-        "and deletes both; the shipper's own PUT of each ingest object is counted too; the arithmetic is in the section below",
+      : "over the target by the services named, largest first (the shipper's own PUT of each ingest object is " +
+        'counted too); the arithmetic is in the section below',
   });
   const share = (model?.bytesShareAtLeast128KiB ?? 0) >= 0.95;
   out.push({

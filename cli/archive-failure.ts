@@ -56,7 +56,9 @@ async function archivesOf(s3: S3Client, bucket: string, originalKey: string, led
   const v1 = await archivesOfOriginalKey(s3, bucket, originalKey).catch(() => []);
   const packs = new Set<string>();
   if (ledger) {
-    const members = membersOfSource(ledger, splitSourceKey(originalKey).source);
+    const members = membersOfSource(ledger, splitSourceKey(originalKey).source, {
+      onGonePack: () => undefined,
+    });
     try {
       for await (const m of members) if (m.kind === 'object' && m.key === originalKey) packs.add(m.archive);
     } catch {

@@ -16,5 +16,9 @@ export function readDeps(target: Target): ReadDeps {
 
 /** The stack's member ledger: where packed members (and whole shipper batches) are found by source. */
 export function ledgerDeps(target: Target): LedgerDeps {
-  return { ddb: createDocumentClient(), table: output(target, 'MembersTableName') };
+  return {
+    ddb: createDocumentClient(),
+    table: output(target, 'MembersTableName'),
+    packs: { s3: createS3(), bucket: output(target, 'ArchiveBucketName') },
+  };
 }

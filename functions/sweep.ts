@@ -15,7 +15,11 @@ import { runSweep } from '#shared/sweep/run.ts';
 const config = loadConfig(sweepEnv);
 const s3 = createS3();
 const sqs = createSqs();
-const ledger = { ddb: createDocumentClient(), table: config.MEMBERS_TABLE };
+const ledger = {
+  ddb: createDocumentClient(),
+  table: config.MEMBERS_TABLE,
+  packs: { s3, bucket: config.ARCHIVE_BUCKET },
+};
 
 function record(report: SweepReport): void {
   const counts: [string, number][] = [

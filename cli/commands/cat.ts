@@ -4,7 +4,7 @@ import { thaw } from '#shared/archive/cold.ts';
 import type { LogLabel, StreamedLog, StreamReport } from '#shared/logs/stream-logs.ts';
 import { streamLogs } from '#shared/logs/stream-logs.ts';
 import { ledgerDeps, readDeps } from '../clients.ts';
-import { missingBatchLine } from '../log-lines.ts';
+import { gonePackLine, missingBatchLine } from '../log-lines.ts';
 import { CliError, parseRange, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -35,9 +35,11 @@ function finish(report: StreamReport, opts: StreamOpts): void {
       process.stderr.write(`${name(l)}: gap bytes [${g.start}, ${g.end}): ${forTerminal(g.why)} (skipped)\n`);
   }
   for (const m of report.missing) process.stderr.write(`${missingBatchLine(m)}\n`);
+  for (const g of report.gonePacks) process.stderr.write(`${gonePackLine(g)}\n`);
   const failed = report.logs.filter((l) => l.failures.length > 0).length;
   if (failed) throw new CliError(`${failed} log(s) failed a check (named above)`);
-  const gaps = report.logs.some((l) => l.gaps.length > 0) || report.missing.length > 0;
+  const gaps =
+    report.logs.some((l) => l.gaps.length > 0) || report.missing.length > 0 || report.gonePacks.length > 0;
   if (gaps && !opts.allowGaps) throw new CliError('some logs have gaps (named above)');
   if (report.logs.length === 0)
     throw new CliError(`no archives of source ${forTerminal(opts.source)} in that range`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseArchiveKey } from '#shared/archive/layout.ts';
 import { listArchives } from '#shared/archive/list.ts';
-import { getMember, membersOfSource } from '#shared/archive/member-ledger.ts';
+import { CLAIM_TTL_DAYS, type GonePack, getMember, membersOfSource } from '#shared/archive/member-ledger.ts';
 import { parsePackKey } from '#shared/archive/pack-format.ts';
 import { selectsForHold } from '#shared/archive/selection.ts';
 import { createS3 } from '#shared/clients/aws.ts';
@@ -9,6 +9,7 @@ import { mapLimit } from '#shared/map-limit.ts';
 import { setLegalHold } from '#shared/sweep/legal-hold.ts';
 import { describeFailure } from '../archive-failure.ts';
 import { ledgerDeps } from '../clients.ts';
+import { gonePackLine } from '../log-lines.ts';
 import { CliError, parseRange, printJson } from '../output.ts';
 import { output, resolveTarget, type Target } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -41,7 +42,10 @@ async function select(
   if (key && opts.source) throw new CliError('give an archive key or --source, not both', 2);
   if (key && MEMBER_ID.test(key)) {
     const item = await getMember(ledgerDeps(target), key);
-    if (!item) throw new CliError(`no member ${key} in the ledger`);
+    if (!item)
+      throw new CliError(
+        `no member ${key} in the ledger (a packed log's claim is kept ${CLAIM_TTL_DAYS} days): hold its pack by key, or use --source`,
+      );
     return { keys: [item.archive], partDays: [], keptPacks: [] };
   }
   if (key) return { keys: [key], partDays: [], keptPacks: [] };
@@ -59,7 +63,9 @@ async function select(
     else partDays.add(day);
   }
   const packs = new Set<string>();
-  for await (const m of membersOfSource(ledgerDeps(target), opts.source, range))
+  // A pack that is gone cannot be held: named, and the rest are.
+  const onGonePack = (g: GonePack) => process.stderr.write(`${gonePackLine(g)}\n`);
+  for await (const m of membersOfSource(ledgerDeps(target), opts.source, { ...range, onGonePack }))
     if (parsePackKey(m.archive)) packs.add(m.archive);
   if (listed === 0 && packs.size === 0)
     throw new CliError(`no archives of source ${forTerminal(opts.source)} in that range`);

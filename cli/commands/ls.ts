@@ -7,7 +7,7 @@ import { listLogs } from '#shared/logs/list-logs.ts';
 import { listPacks, type PackEntry } from '#shared/logs/list-packs.ts';
 import { mapLimit } from '#shared/map-limit.ts';
 import { ledgerDeps } from '../clients.ts';
-import { missingBatchLine } from '../log-lines.ts';
+import { gonePackLine, missingBatchLine } from '../log-lines.ts';
 import { CliError, formatRatio, humanBytes, parseRange, printJson, printTable } from '../output.ts';
 import { output, resolveTarget, type Target } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -179,6 +179,8 @@ async function printLogs(target: Target, filter: ListFilter & { path?: string },
     { s3: createS3(), bucket: output(target, 'ArchiveBucketName'), ledger: ledgerDeps(target) },
     filter,
   );
+  // A gone pack's logs are missing from the rows, JSON or not: say so where a person will see it.
+  for (const g of listing.gonePacks) process.stderr.write(`${gonePackLine(g)}\n`);
   if (json) return printJson(listing.rows);
   printTable(
     ['SOURCE', 'PATH', 'GENERATION', 'FIRST SHIPPED', 'LAST SHIPPED', 'BYTES', 'SEGMENTS', 'GAPS'],
@@ -197,7 +199,8 @@ async function printLogs(target: Target, filter: ListFilter & { path?: string },
   for (const m of listing.missing) process.stderr.write(`${missingBatchLine(m)}\n`);
   process.stderr.write(
     `${listing.rows.length} log(s)${withGaps ? `, ${withGaps} with gaps` : ''}` +
-      `${listing.missing.length ? `, ${listing.missing.length} missing batch(es)` : ''}\n`,
+      `${listing.missing.length ? `, ${listing.missing.length} missing batch(es)` : ''}` +
+      `${listing.gonePacks.length ? `, ${listing.gonePacks.length} pack(s) gone` : ''}\n`,
   );
 }
 

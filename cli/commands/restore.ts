@@ -15,7 +15,7 @@ import { UnsafeOutputError } from '#shared/errors.ts';
 import { type LogRestoreReport, restoreLogs, restorePack } from '#shared/logs/restore-logs.ts';
 import { describeFailure } from '../archive-failure.ts';
 import { ledgerDeps, readDeps } from '../clients.ts';
-import { missingBatchLine } from '../log-lines.ts';
+import { gonePackLine, missingBatchLine } from '../log-lines.ts';
 import { CliError, parseRange, printJson, progress } from '../output.ts';
 import { resolveTarget } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
@@ -213,7 +213,7 @@ function reportLogs(report: LogRestoreReport, dir: string, opts: RestoreOpts, wh
   const restored = logs.filter((l) => l.written).length;
   const failed = logs.filter((l) => l.failures.length > 0).length;
   const withGaps = logs.filter((l) => l.gaps.length > 0).length;
-  const missing = report.missing.map(missingBatchLine);
+  const missing = [...report.missing.map(missingBatchLine), ...report.gonePacks.map(gonePackLine)];
   for (const line of [...logs.flatMap(logLines), ...missing]) process.stderr.write(`${line}\n`);
   if (opts.json)
     printJson({
@@ -222,6 +222,7 @@ function reportLogs(report: LogRestoreReport, dir: string, opts: RestoreOpts, wh
       withGaps,
       outsideRange: report.notSelected,
       missingBatches: report.missing,
+      gonePacks: report.gonePacks,
       results: logs.map(logEntry),
     });
   else if (restored > 0)

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { createDocumentClient, createS3 } from '#shared/clients/aws.ts';
+import { createS3 } from '#shared/clients/aws.ts';
 import type { SweepReport } from '#shared/sweep/report.ts';
 import { runSweep, type SweepOptions } from '#shared/sweep/run.ts';
+import { ledgerDeps } from '../clients.ts';
 import { canAsk, confirm } from '../confirm.ts';
 import { CliError, humanBytes, parseInstant, printJson, usageError } from '../output.ts';
 import { output, resolveTarget } from '../target.ts';
@@ -72,7 +73,7 @@ export function registerSweep(program: Command): void {
       const run = {
         s3: createS3(),
         bucket: output(target, 'ArchiveBucketName'),
-        ledger: { ddb: createDocumentClient(), table: output(target, 'MembersTableName') },
+        ledger: ledgerDeps(target),
         now: now ?? new Date(),
       };
       if (now && !opts.dryRun) await confirmMovedClock(run, opts);

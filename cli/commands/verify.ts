@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { listArchives } from '#shared/archive/list.ts';
-import { allMembers, type MemberItem, membersOfSource } from '#shared/archive/member-ledger.ts';
+import {
+  allMembers,
+  type GonePack,
+  type MemberItem,
+  membersOfSource,
+} from '#shared/archive/member-ledger.ts';
 import { parsePackKey } from '#shared/archive/pack-format.ts';
 import { verifyArchive } from '#shared/archive/restore.ts';
 import { ColdObjectError } from '#shared/errors.ts';
@@ -37,7 +42,16 @@ export function registerVerify(program: Command): void {
       const deps = readDeps(target);
       const ledger = ledgerDeps(target);
       const items = new Map<string, MemberItem>();
-      const source = opts.source ? membersOfSource(ledger, opts.source) : allMembers(ledger);
+      const failures: { archiveKey: string; error: string }[] = [];
+      // A pack the ledger names that is gone before its expiry fails the check like a bad one.
+      const onGonePack = (g: GonePack) =>
+        failures.push({
+          archiveKey: g.archive,
+          error: `no such archive: the ledger names it for source ${g.source} (shipped ${g.time})`,
+        });
+      const source = opts.source
+        ? membersOfSource(ledger, opts.source, { onGonePack })
+        : allMembers(ledger, { onGonePack });
       for await (const item of source) items.set(item.id, item);
       const keys: string[] = [];
       for await (const e of listArchives(deps.s3, deps.bucket, opts.source ? { source: opts.source } : {}))
@@ -47,7 +61,6 @@ export function registerVerify(program: Command): void {
       if (keys.length === 0 && opts.source)
         throw new CliError(`no archives of source ${forTerminal(opts.source)} to verify`);
       const chosen = sample(keys, opts.sample);
-      const failures: { archiveKey: string; error: string }[] = [];
       const mismatches: LedgerMismatch[] = [];
       const sources = opts.source ? new Set([opts.source]) : undefined;
       let cold = 0;

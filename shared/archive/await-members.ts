@@ -13,7 +13,10 @@ import {
  * claim whose attempt is still writing, failed (a retry will take it over) or is unknown is not
  * archived yet.
  */
-export function isArchived(item: MemberItem | undefined, attempt: AttemptItem | undefined): boolean {
+export function isArchived(
+  item: { readonly attempt?: string } | undefined,
+  attempt: AttemptItem | undefined,
+): boolean {
   return item !== undefined && attempt?.state === 'done' && attempt.id === item.attempt;
 }
 
@@ -33,12 +36,13 @@ const ATTEMPT_READS = 16;
 
 /** The ledger items whose attempt is settled (see {@link isSettled}): what is archived, in order. */
 export async function settledItems(deps: LedgerDeps, items: readonly MemberItem[]): Promise<MemberItem[]> {
-  const attempts = [...new Set(items.map((i) => i.attempt))];
+  const attempts = [...new Set(items.flatMap((i) => (i.attempt ? [i.attempt] : [])))];
   const settled = new Set<string>();
   await mapLimit(attempts, ATTEMPT_READS, async (id) => {
     if (isSettled(await getAttempt(deps, id))) settled.add(id);
   });
-  return items.filter((i) => settled.has(i.attempt));
+  // A member read through a pack entry has no attempt: entries are written once the pack is verified.
+  return items.filter((i) => i.attempt === undefined || settled.has(i.attempt));
 }
 
 export interface MembersWait {

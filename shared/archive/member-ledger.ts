@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -10,32 +11,56 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { NoSuchArchiveError } from '../errors.ts';
+import {
+  type EntryItem,
+  isEntryId,
+  membersOfEntry,
+  packExpired,
+  parseEntryItem,
+  sortKey,
+} from './ledger-entries.ts';
 import { type MemberDescription, memberDescription, memberKindFields } from './pack-format.ts';
+import { type PackIndex, readPackIndex } from './pack-reader.ts';
 
 /**
- * The member ledger: one DynamoDB item per archived member (docs/archive-format.md, "Member
- * ledger"), saying which archive holds it, and the attempt items that make each member stored
- * exactly once. This module alone builds and parses both kinds of item.
+ * The member ledger (docs/archive-format.md, "Member ledger"): which archive holds each member,
+ * and the claims and attempts that store each member once. Its items:
+ * - claims: one per packed member, `{ id, attempt, archive, ttl }`, kept {@link CLAIM_TTL_DAYS}
+ *   (past SQS's 14-day retention, so every redelivery still finds its claim), then removed by
+ *   DynamoDB's TTL for free;
+ * - member items: one per segment of a whole batch archived as one v1 archive (and per member of
+ *   a pack written before entries), with the member's description; kept as long as its archive;
+ * - pack entries (ledger-entries.ts): one per source and ingest object stored in a pack;
+ * - attempt items: one per archive being written.
+ * This module alone builds and parses claims, member items and attempts.
  *
  * Read API (stable; every function takes {@link LedgerDeps}):
  * - `membersOfSource(deps, source, { from?, to? })`: async generator of {@link MemberItem}s of one
  *   source, oldest `time` first, optionally only those with `from <= time <= to` (GSI `bySource`).
+ *   A pack entry is read as the members its pack's index lists for it, which needs `deps.packs`.
  * - `allMembers(deps)`: async generator of every {@link MemberItem} (a table scan; no order).
- * - `getMember(deps, id)`: one member by id, or undefined.
+ * - `getMember(deps, id)`: who holds a member (its claim, or its member item), or undefined.
  * - `getAttempt(deps, attemptId)`: the attempt a member's claim names, or undefined once expired.
  * A member item names the archive its claim was written to (`archive`: a pack key, or the v1 key
  * of a whole batch object, whose segments also carry `offset`/`length` in the decoded batch body).
  * The item is a pointer, not a proof: only the archive's authenticated index (or context) and the
  * member's SHA-256 confirm it, and an item whose attempt failed may point at no archive at all
- * until a retry takes it over. Malformed items fail with {@link MalformedLedgerItemError}.
+ * until a retry takes it over. Members read through an entry carry no attempt: an entry is
+ * written only once its pack is verified. Malformed items fail with {@link MalformedLedgerItemError}.
  *
- * Write API (archive function and sweeper): `memberItem()`, `startAttempt()`, `renewLease()`,
- * `endAttempt()`, `claimMember()`, `takeOverMember()`, `conflictDecision()`, `forgetMember()`.
+ * Write API (archive function and sweeper): `memberItem()`, `claimOf()`, `startAttempt()`,
+ * `renewLease()`, `endAttempt()`, `claimMember()`, `takeOverMember()`, `conflictDecision()`,
+ * `forgetMember()`.
  */
 export interface LedgerDeps {
   readonly ddb: DynamoDBDocumentClient;
   readonly table: string;
+  /** Where packs are read from, to read an entry's members from its pack's index. */
+  readonly packs?: { readonly s3: S3Client; readonly bucket: string };
 }
+
+export { sortKey };
 
 /** The GSI that lists one source's members by time: partition `source`, sort `sk`. */
 export const BY_SOURCE_INDEX = 'bySource';
@@ -49,6 +74,8 @@ export const LEASE_RENEW_MS = 20_000;
  */
 export const LEASE_GRACE_MS = 15_000;
 const DAY_SECONDS = 86_400;
+/** How long a claim is kept: longer than SQS keeps a message (14 days), so redeliveries find it. */
+export const CLAIM_TTL_DAYS = 15;
 
 /** A ledger item that does not have the shape this module writes. */
 export class MalformedLedgerItemError extends Error {
@@ -61,7 +88,8 @@ const ledgerFields = {
   sk: z.string().min(1),
   /** The pack key, or the v1 archive key of a whole batch object. */
   archive: z.string().min(1),
-  attempt: z.string().regex(ATTEMPT_ID),
+  /** Absent on a member read through a pack entry, which is written once the pack is verified. */
+  attempt: z.string().regex(ATTEMPT_ID).optional(),
   policy: z.string().min(1),
 };
 /** A segment inside a v1 archive of its whole batch object: its bytes in the decoded batch body. */
@@ -73,6 +101,23 @@ export const memberItemSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...memberDescription, ...memberKindFields.gap, ...ledgerFields }),
 ]);
 export type MemberItem = z.infer<typeof memberItemSchema>;
+
+/** A packed member's claim: which attempt stores it, in which pack; its description is in the pack. */
+export const claimItemSchema = z.strictObject({
+  id: memberDescription.id,
+  attempt: z.string().regex(ATTEMPT_ID),
+  archive: z.string().min(1),
+  /** Epoch seconds: DynamoDB's TTL removes the claim {@link CLAIM_TTL_DAYS} after it was made. */
+  ttl: count,
+});
+export type ClaimItem = z.infer<typeof claimItemSchema>;
+
+/** Who holds a member: the attempt that claimed it and the archive it writes (or wrote). */
+export interface MemberHolder {
+  readonly id: string;
+  readonly attempt: string;
+  readonly archive: string;
+}
 
 export const attemptItemSchema = z.strictObject({
   id: z.string().regex(ATTEMPT_ID),
@@ -104,9 +149,27 @@ export function parseAttemptItem(raw: unknown): AttemptItem {
   return parse(attemptItemSchema, raw, 'ledger attempt');
 }
 
-/** The sort key of the `bySource` index: the member's time (ISO, UTC, milliseconds), then its id. */
-export function sortKey(time: string, id: string): string {
-  return `${new Date(time).toISOString()}#${id}`;
+/** The holder a claim or a member item names; a member item without an attempt holds nothing. */
+export function parseHolder(raw: unknown): MemberHolder {
+  const kind = raw && typeof raw === 'object' ? ledgerItemKind(raw as Record<string, unknown>) : 'member';
+  const item = kind === 'claim' ? parse(claimItemSchema, raw, 'ledger claim') : parseMemberItem(raw);
+  if (!item.attempt)
+    throw new MalformedLedgerItemError(`ledger member ${item.id} invalid at attempt: required`);
+  return { id: item.id, attempt: item.attempt, archive: item.archive };
+}
+
+/** A packed member's claim by `attempt`, to be stored in `archive`, kept {@link CLAIM_TTL_DAYS} from `now`. */
+export function claimOf(item: MemberHolder, now: Date): ClaimItem {
+  return parse(
+    claimItemSchema,
+    {
+      id: item.id,
+      attempt: item.attempt,
+      archive: item.archive,
+      ttl: Math.ceil(now.getTime() / 1000) + CLAIM_TTL_DAYS * DAY_SECONDS,
+    },
+    'ledger claim',
+  );
 }
 
 /** The member item for a member stored in `archive` by `attempt` under `policy`. */
@@ -114,7 +177,8 @@ export function memberItem(
   member: MemberDescription,
   where: {
     archive: string;
-    attempt: string;
+    /** The attempt that claims it; none for a member read through a pack entry. */
+    attempt?: string;
     policy: string;
     /** Only for a segment inside the v1 archive of its whole batch object. */
     inBatchBody?: { offset: number; length: number };
@@ -126,7 +190,7 @@ export function memberItem(
     time,
     sk: sortKey(time, member.id),
     archive: where.archive,
-    attempt: where.attempt,
+    ...(where.attempt ? { attempt: where.attempt } : {}),
     policy: where.policy,
     ...(where.inBatchBody ?? {}),
   });
@@ -144,17 +208,88 @@ async function* pages(
   } while (startKey);
 }
 
+/** A pack the ledger names for a source's logs that S3 no longer has, before its expiry. */
+export interface GonePack {
+  readonly source: string;
+  readonly archive: string;
+  /** When the earliest logs it recorded for the source were shipped. */
+  readonly time: string;
+}
+
+/** Which members to read; `onGonePack` hears of each pack the ledger names that is gone. */
+export interface MembersRange {
+  readonly from?: Date;
+  readonly to?: Date;
+  /**
+   * Called with each pack an entry names that is gone before its expiry (deleted outside the
+   * sweeper): its members cannot be read, and the caller says so. Without it, such a pack fails
+   * the read with NoSuchArchiveError. A pack past its expiry is skipped either way: swept.
+   */
+  readonly onGonePack?: (gone: GonePack) => void;
+}
+
+/**
+ * Reads ledger rows as members: a member item as itself, a pack entry as the members its pack's
+ * index lists for it (each pack's index read once per call).
+ */
+function memberReader(
+  deps: LedgerDeps,
+  range: MembersRange,
+): (raw: Record<string, unknown>) => Promise<MemberItem[]> {
+  const indexes = new Map<string, Promise<PackIndex | NoSuchArchiveError>>();
+  const indexOf = (archive: string) => {
+    let index = indexes.get(archive);
+    if (!index) {
+      const packs = deps.packs;
+      if (!packs)
+        throw new Error(`ledger entry for ${archive}: reading packed members needs the archive bucket`);
+      index = readPackIndex(packs.s3, packs.bucket, archive).catch((error: unknown) => {
+        if (error instanceof NoSuchArchiveError) return error;
+        throw error;
+      });
+      indexes.set(archive, index);
+    }
+    return index;
+  };
+  return async (raw) => {
+    if (!isEntryId(raw.id)) return [parseMemberItem(raw)];
+    const entry = parseEntryItem(raw);
+    const index = await indexOf(entry.archive);
+    if (!(index instanceof NoSuchArchiveError))
+      return membersOfEntry(entry, index.members).map((m) => fromEntry(entry, index, m));
+    if (packExpired(entry, new Date())) return [];
+    if (!range.onGonePack) throw index;
+    range.onGonePack({ source: entry.source, archive: entry.archive, time: entry.sk.slice(0, 24) });
+    return [];
+  };
+}
+
+function fromEntry(entry: EntryItem, index: PackIndex, m: PackIndex['members'][number]): MemberItem {
+  const { group: _group, offset: _offset, length: _length, ...description } = m;
+  return memberItem(description as MemberDescription, {
+    archive: entry.archive,
+    policy: index.header.policy,
+  });
+}
+
+/** Sort keys are `<ISO time>#<hex id>`: '$' sorts right after '#', so `to`'s own members are in. */
+function sortKeyBounds(range: { from?: Date; to?: Date }): { low?: string; high?: string } {
+  return {
+    ...(range.from ? { low: range.from.toISOString() } : {}),
+    ...(range.to ? { high: `${range.to.toISOString()}$` } : {}),
+  };
+}
+
 /** One source's members, oldest first; with `from`/`to`, only those whose time lies between (inclusive). */
 export async function* membersOfSource(
   deps: LedgerDeps,
   source: string,
-  range: { from?: Date; to?: Date } = {},
+  range: MembersRange = {},
 ): AsyncGenerator<MemberItem> {
-  // Sort keys are `<ISO time>#<hex id>`: '$' sorts right after '#', so `to`'s own members are in.
-  const low = range.from?.toISOString();
-  const high = range.to ? `${range.to.toISOString()}$` : undefined;
+  const { low, high } = sortKeyBounds(range);
   const condition =
     low && high ? ' AND sk BETWEEN :low AND :high' : low ? ' AND sk >= :low' : high ? ' AND sk <= :high' : '';
+  const read = memberReader(deps, range);
   for await (const raw of pages(
     deps,
     (ExclusiveStartKey) =>
@@ -171,31 +306,61 @@ export async function* membersOfSource(
         ExclusiveStartKey,
       }),
   ))
-    yield parseMemberItem(raw);
+    yield* await read(raw);
 }
 
-/** Every member item in the ledger (attempt items left out), in no particular order. */
-export async function* allMembers(deps: LedgerDeps): AsyncGenerator<MemberItem> {
+/**
+ * Every member the ledger records (claims and attempts left out), in no particular order; with
+ * `from`/`to`, only those whose time lies between (inclusive), so that no pack outside the range
+ * has its index read.
+ */
+export async function* allMembers(deps: LedgerDeps, range: MembersRange = {}): AsyncGenerator<MemberItem> {
+  const { low, high } = sortKeyBounds(range);
+  const read = memberReader(deps, range);
   for await (const raw of pages(
     deps,
     (ExclusiveStartKey) =>
       new ScanCommand({
         TableName: deps.table,
-        FilterExpression: 'NOT begins_with(id, :attempt)',
-        ExpressionAttributeValues: { ':attempt': ATTEMPT_PREFIX },
+        // Only member items and entries have a source: claims and attempts do not.
+        FilterExpression: `attribute_exists(#source)${low ? ' AND sk >= :low' : ''}${high ? ' AND sk <= :high' : ''}`,
+        ExpressionAttributeNames: { '#source': 'source' },
+        ...(low || high
+          ? {
+              ExpressionAttributeValues: {
+                ...(low ? { ':low': low } : {}),
+                ...(high ? { ':high': high } : {}),
+              },
+            }
+          : {}),
         ExclusiveStartKey,
       }),
   ))
-    yield parseMemberItem(raw);
+    yield* await read(raw);
 }
 
-/** One member by id (consistent read); undefined when the ledger has none. */
-export async function getMember(deps: LedgerDeps, id: string): Promise<MemberItem | undefined> {
-  if (id.startsWith(ATTEMPT_PREFIX)) return undefined;
+export type LedgerItemKind = 'claim' | 'member' | 'entry' | 'attempt';
+
+/** Which kind of ledger item a raw item is, by the shape this module and ledger-entries.ts write. */
+export function ledgerItemKind(raw: Record<string, unknown>): LedgerItemKind {
+  if (typeof raw.id === 'string' && raw.id.startsWith(ATTEMPT_PREFIX)) return 'attempt';
+  if (isEntryId(raw.id)) return 'entry';
+  // A claim has neither a description nor a source; anything else is read as a member item.
+  return raw.kind === undefined && raw.source === undefined ? 'claim' : 'member';
+}
+
+/** Every raw ledger item, for measuring the table (no order; nothing parsed). */
+export async function* rawLedgerItems(deps: LedgerDeps): AsyncGenerator<Record<string, unknown>> {
+  yield* pages(deps, (ExclusiveStartKey) => new ScanCommand({ TableName: deps.table, ExclusiveStartKey }));
+}
+
+/** Who holds a member (consistent read): its claim, or its member item; undefined when neither. */
+export async function getMember(deps: LedgerDeps, id: string): Promise<MemberHolder | undefined> {
+  if (id.startsWith(ATTEMPT_PREFIX) || isEntryId(id)) return undefined;
   const res = await deps.ddb.send(
     new GetCommand({ TableName: deps.table, Key: { id }, ConsistentRead: true }),
   );
-  return res.Item ? parseMemberItem(res.Item) : undefined;
+  return res.Item ? parseHolder(res.Item) : undefined;
 }
 
 /** The attempt item a claim names (consistent read); undefined once DynamoDB's TTL removed it. */
@@ -281,13 +446,17 @@ export async function endAttempt(
   );
 }
 
-export type Claim = { readonly claimed: true } | { readonly claimed: false; readonly holder: MemberItem };
+export type Claim = { readonly claimed: true } | { readonly claimed: false; readonly holder: MemberHolder };
 
 /**
- * Claims a member for an attempt: writes its item only if the ledger has none. On a conflict,
- * answers the item that holds the member, for {@link conflictDecision}.
+ * Claims a member for an attempt: writes its claim (or member item) only if the ledger has neither.
+ * On a conflict, answers who holds the member, for {@link conflictDecision}.
  */
-export async function claimMember(deps: LedgerDeps, item: MemberItem, retried = false): Promise<Claim> {
+export async function claimMember(
+  deps: LedgerDeps,
+  item: ClaimItem | MemberItem,
+  retried = false,
+): Promise<Claim> {
   try {
     await deps.ddb.send(
       new PutCommand({
@@ -303,7 +472,7 @@ export async function claimMember(deps: LedgerDeps, item: MemberItem, retried = 
     if (!isConflict(error)) throw error;
     // Only a conflict without the old item (the sweeper forgot it in between) lands here: retry once.
     if (!old) return retried ? Promise.reject(error) : claimMember(deps, item, true);
-    return { claimed: false, holder: parseMemberItem(unmarshalled(old)) };
+    return { claimed: false, holder: parseHolder(unmarshalled(old)) };
   }
 }
 
@@ -332,7 +501,7 @@ function fromAttribute(value: unknown): unknown {
  */
 export async function takeOverMember(
   deps: LedgerDeps,
-  item: MemberItem,
+  item: ClaimItem | MemberItem,
   fromAttempt: string,
 ): Promise<boolean> {
   try {
@@ -376,8 +545,9 @@ export function conflictDecision(
 }
 
 /**
- * Removes a member's item, only while it still names `archive`: the sweeper forgets the members
- * of an archive it deleted, never a member that a later archive holds. False when it did not.
+ * Removes a member's item (or a pack entry, by its id), only while it still names `archive`: the
+ * sweeper forgets the members of an archive it deleted, never a member that a later archive holds.
+ * False when it did not.
  */
 export async function forgetMember(deps: LedgerDeps, id: string, archive: string): Promise<boolean> {
   try {

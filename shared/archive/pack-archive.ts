@@ -5,16 +5,16 @@ import { IntegrityError } from '../errors.ts';
 import { mapLimit } from '../map-limit.ts';
 import { type Policy, storageClassAtWrite } from '../policy/index.ts';
 import { expiryIndexKey, utcDay } from './layout.ts';
+import { entriesFor, recordEntries } from './ledger-entries.ts';
 import {
   type AttemptItem,
   endAttempt,
   LEASE_RENEW_MS,
   type LedgerDeps,
-  memberItem,
   renewLease,
   startAttempt,
 } from './member-ledger.ts';
-import { type ClaimDeps, type ClaimOutcome, claimAll, waitForHolders } from './pack-claims.ts';
+import { type ClaimDeps, type ClaimOutcome, claimAll, claimRequest, waitForHolders } from './pack-claims.ts';
 import { newPackId, packKey, toPackS3Metadata } from './pack-format.ts';
 import { layoutPack, type PackInput } from './pack-layout.ts';
 import { type MemberFate, type PackableRecord, type PackLoad, uniqueMembers } from './pack-plan.ts';
@@ -165,6 +165,9 @@ async function writePack(
   if (size !== sealed.body.length)
     throw new IntegrityError(pack.key, `stored ${size} bytes but wrote ${sealed.body.length} (${written})`);
   if (pack.expires) await indexExpiry(deps, pack.expires, pack.key);
+  // Only now, with the pack verified, do its members become visible to readers.
+  const members = pack.inputs.map((i) => i.description);
+  await recordEntries(deps.ledger, entriesFor(pack.key, members, pack.expires));
   return { bytesIn: sealed.plaintextBytes, bytesOut: sealed.body.length };
 }
 
@@ -208,6 +211,7 @@ export async function archiveLoad(
     archiveBucket: deps.config.archiveBucket,
     now: deps.now,
     wroteNothing,
+    record: 'claims',
     ...(signal ? { signal } : {}),
   });
   let written: LoadResult['written'];
@@ -228,7 +232,7 @@ export async function archiveLoad(
     const lease = keepLease(deps, attempt);
     try {
       const items = pending.map((p) =>
-        memberItem(p.description, { archive: key, attempt: attempt.id, policy: load.policy.name }),
+        claimRequest(p.description, { archive: key, attempt: attempt.id, policy: load.policy.name }),
       );
       const claims = await claimAll(claimDeps(lease.signal), items);
       const claimed: PackInput[] = [];

@@ -3,15 +3,20 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { isAwsError } from '../errors.ts';
 import { mapLimit } from '../map-limit.ts';
 import { expiryIndexKey } from './layout.ts';
+import { entriesFor, recordEntries } from './ledger-entries.ts';
 import {
   claimMember,
+  claimOf,
   conflictDecision,
   getAttempt,
   getMember,
   type LedgerDeps,
+  type MemberHolder,
   type MemberItem,
+  memberItem,
   takeOverMember,
 } from './member-ledger.ts';
+import { parsePackKey } from './pack-format.ts';
 
 export interface ClaimDeps {
   readonly ledger: LedgerDeps;
@@ -27,6 +32,22 @@ export interface ClaimDeps {
    * no look at their archive, which was never written.
    */
   readonly wroteNothing?: ReadonlySet<string>;
+  /**
+   * `claims` (packs): each member is claimed by a short-lived claim, its description left to the
+   * pack's index; `members` (whole batches): by a member item that keeps its description.
+   */
+  readonly record: 'claims' | 'members';
+}
+
+/** A member to claim: its item, naming the attempt that claims it. */
+export type ClaimRequest = MemberItem & { readonly attempt: string };
+
+/** The {@link ClaimRequest} for a member that `where.attempt` stores in `where.archive`. */
+export function claimRequest(
+  member: Parameters<typeof memberItem>[0],
+  where: Parameters<typeof memberItem>[1] & { attempt: string },
+): ClaimRequest {
+  return { ...memberItem(member, where), attempt: where.attempt };
 }
 
 export type ClaimOutcome =
@@ -46,9 +67,10 @@ const MAX_ROUNDS = 5;
 
 /**
  * Whether an archive exists; when it does but its writer never marked the attempt done, it may
- * have died before indexing the archive's expiry, so the entry is written here (idempotently).
+ * have died before indexing the archive's expiry or recording the member's pack entry, so both
+ * are written here (idempotently).
  */
-async function archiveSettled(deps: ClaimDeps, archive: string): Promise<boolean> {
+async function archiveSettled(deps: ClaimDeps, archive: string, member: ClaimRequest): Promise<boolean> {
   let expires: string | undefined;
   try {
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.archiveBucket, Key: archive }));
@@ -57,8 +79,9 @@ async function archiveSettled(deps: ClaimDeps, archive: string): Promise<boolean
     if (isAwsError(error, 'NotFound', 'NoSuchKey', 404)) return false;
     throw error;
   }
-  const at = expires && expires !== 'never' ? new Date(expires) : undefined;
-  if (at && !Number.isNaN(at.getTime()))
+  const parsed = expires && expires !== 'never' ? new Date(expires) : undefined;
+  const at = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
+  if (at)
     await deps.s3.send(
       new PutObjectCommand({
         Bucket: deps.archiveBucket,
@@ -67,6 +90,7 @@ async function archiveSettled(deps: ClaimDeps, archive: string): Promise<boolean
         ContentLength: 0,
       }),
     );
+  if (parsePackKey(archive)) await recordEntries(deps.ledger, entriesFor(archive, [member], at ?? null));
   return true;
 }
 
@@ -97,11 +121,12 @@ export async function waitForHolders(deps: ClaimDeps, busy: Iterable<ClaimOutcom
  * A member held by an attempt that is done, or whose archive exists, is a duplicate; one held by
  * a failed or lapsed attempt is taken over; one held by a live lease is busy.
  */
-async function claimOne(deps: ClaimDeps, item: MemberItem): Promise<ClaimOutcome> {
-  let holder: MemberItem | undefined;
+async function claimOne(deps: ClaimDeps, item: ClaimRequest): Promise<ClaimOutcome> {
+  let holder: MemberHolder | undefined;
+  const record = () => (deps.record === 'claims' ? claimOf(item, deps.now()) : item);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (!holder) {
-      const claim = await claimMember(deps.ledger, item);
+      const claim = await claimMember(deps.ledger, record());
       if (claim.claimed) return { outcome: 'claimed' };
       holder = claim.holder;
     }
@@ -109,12 +134,12 @@ async function claimOne(deps: ClaimDeps, item: MemberItem): Promise<ClaimOutcome
     const attempt = await getAttempt(deps.ledger, holder.attempt);
     const unwritten = deps.wroteNothing?.has(holder.attempt) ?? false;
     const archiveExists =
-      attempt?.state !== 'done' && !unwritten && (await archiveSettled(deps, holder.archive));
+      attempt?.state !== 'done' && !unwritten && (await archiveSettled(deps, holder.archive, item));
     const decision = conflictDecision({ attempt, archiveExists }, deps.now());
     if (decision.action === 'duplicate') return { outcome: 'duplicate', archive: holder.archive };
     if (decision.action === 'wait')
       return { outcome: 'busy', attempt: holder.attempt, until: decision.until };
-    if (await takeOverMember(deps.ledger, item, holder.attempt)) return { outcome: 'claimed' };
+    if (await takeOverMember(deps.ledger, record(), holder.attempt)) return { outcome: 'claimed' };
     // Someone else took it over first: look at whoever holds it now.
     holder = await getMember(deps.ledger, item.id);
   }
@@ -124,7 +149,7 @@ async function claimOne(deps: ClaimDeps, item: MemberItem): Promise<ClaimOutcome
 /** Claims every member of a pack; a member whose claim fails fails alone. */
 export async function claimAll(
   deps: ClaimDeps,
-  items: readonly MemberItem[],
+  items: readonly ClaimRequest[],
 ): Promise<Map<string, ClaimOutcome>> {
   const outcomes = await mapLimit(items, CONCURRENCY, (item) =>
     claimOne(deps, item).catch((error: unknown): ClaimOutcome => ({ outcome: 'failed', error })),
@@ -138,7 +163,7 @@ export async function claimAll(
  */
 export async function claimForExisting(
   deps: ClaimDeps,
-  items: readonly MemberItem[],
+  items: readonly ClaimRequest[],
 ): Promise<Map<string, ClaimOutcome>> {
   const outcomes = await claimAll(deps, items);
   for (let round = 0; round < MAX_ROUNDS; round++) {

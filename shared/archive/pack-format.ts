@@ -177,6 +177,11 @@ export const packHeaderSchema = z.strictObject({
   archivedAt: instant,
   expires: z.union([instant, z.literal('never')]),
   groups: z.array(packGroupSchema),
+  /**
+   * `entries`: the member ledger records this pack's members by pack entries and short-lived
+   * claims. Absent on packs written before entries, whose members have member items of their own.
+   */
+  ledger: z.literal('entries').optional(),
 });
 export type PackHeader = z.infer<typeof packHeaderSchema>;
 

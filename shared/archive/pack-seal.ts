@@ -72,6 +72,7 @@ export async function sealPack(
     archivedAt: id.archivedAt.toISOString(),
     expires: id.expires ? id.expires.toISOString() : 'never',
     groups,
+    ledger: 'entries',
   };
   const index = encodeIndex(header, line);
   const body = Buffer.concat([...sealed, index, encodeTrailer(offset, index.length)]);

@@ -1,8 +1,8 @@
 import type { AdmittedJob } from './admit-job.ts';
 import { type ArchiveDeps, type ArchiveOutcome, archiveObject, deleteSource } from './archive-object.ts';
 import type { ArchiveJob } from './job.ts';
-import { endAttempt, type LedgerDeps, memberItem, startAttempt } from './member-ledger.ts';
-import { claimForExisting } from './pack-claims.ts';
+import { endAttempt, type LedgerDeps, startAttempt } from './member-ledger.ts';
+import { claimForExisting, claimRequest } from './pack-claims.ts';
 import { batchMembers } from './pack-sources.ts';
 import { openSource, type SourceObject } from './source-object.ts';
 
@@ -26,7 +26,7 @@ export async function archiveWholeBatch(
   if (outcome.status === 'vanished') return outcome;
   const attempt = await startAttempt(deps.ledger, outcome.archiveKey, now());
   const items = members.map(({ description, offset }) =>
-    memberItem(description, {
+    claimRequest(description, {
       archive: outcome.archiveKey,
       attempt: attempt.id,
       policy: admitted.policy.name,
@@ -39,6 +39,7 @@ export async function archiveWholeBatch(
       s3: deps.s3,
       archiveBucket: deps.config.archiveBucket,
       now,
+      record: 'members',
       ...(deps.signal ? { signal: deps.signal } : {}),
     },
     items,

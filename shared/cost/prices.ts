@@ -29,6 +29,8 @@ const regionPricesSchema = z.strictObject({
     requestsPerMillion: usd,
     gbSecond: z.strictObject({ arm64: usd, x86_64: usd }),
   }),
+  /** Point-in-time recovery: per GB-month of a table's base size, whatever its class. */
+  dynamodbPitrGbMonth: usd,
   /** On-demand prices by table class. */
   dynamodb: z.record(
     z.enum(DYNAMODB_TABLE_CLASSES),

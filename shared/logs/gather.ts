@@ -1,7 +1,13 @@
 import { settledItems } from '../archive/await-members.ts';
 import { parseArchiveKey } from '../archive/layout.ts';
 import { type ArchiveEntry, listArchives } from '../archive/list.ts';
-import { type LedgerDeps, type MemberItem, membersOfSource } from '../archive/member-ledger.ts';
+import {
+  type GonePack,
+  type LedgerDeps,
+  type MemberItem,
+  type MembersRange,
+  membersOfSource,
+} from '../archive/member-ledger.ts';
 import type { ReadDeps } from '../archive/open-archive.ts';
 import { parseBatchObjectKey } from '../segments/batch-format.ts';
 import { parseCompactUtc } from '../segments/identity.ts';
@@ -23,7 +29,7 @@ import { type LogSelection, selectGenerations, wholeGenerationsLookup } from './
 export async function ledgerMembers(
   ledger: LedgerDeps | undefined,
   source: string,
-  range: { from?: Date; to?: Date } = {},
+  range: MembersRange = {},
 ): Promise<LogMember[]> {
   if (!ledger) return [];
   const items: MemberItem[] = [];
@@ -77,6 +83,19 @@ export interface Gathered {
   readonly missing: readonly MissingBatch[];
   /** v1 archives of whole objects to decode; they are selected by path once their context is proved. */
   readonly v1Objects: readonly ArchiveEntry[];
+  /** Packs the ledger names for this source that are gone before their expiry. */
+  readonly gonePacks: readonly GonePack[];
+}
+
+/** Collects the gone packs a ledger read reports, each once. */
+export function gonePackCollector(): { onGonePack: (g: GonePack) => void; gone: () => GonePack[] } {
+  const seen = new Map<string, GonePack>();
+  return {
+    onGonePack: (g) => {
+      if (!seen.has(g.archive)) seen.set(g.archive, g);
+    },
+    gone: () => [...seen.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)),
+  };
 }
 
 /**
@@ -92,7 +111,8 @@ export async function gatherLogs(
   opts: { readonly prepare?: (archiveKey: string) => Promise<void> } = {},
 ): Promise<Gathered> {
   const range = { ...(sel.from ? { from: sel.from } : {}), ...(sel.to ? { to: sel.to } : {}) };
-  const first = await ledgerMembers(deps.ledger, source, range);
+  const gone = gonePackCollector();
+  const first = await ledgerMembers(deps.ledger, source, { ...range, onGonePack: gone.onGonePack });
   const v1 = await listV1(deps, source, range, new Set(first.map((m) => m.archive)));
   const unrecorded: LogMember[] = [];
   for (const e of v1.unrecorded) {
@@ -102,12 +122,16 @@ export async function gatherLogs(
   const selected = selectGenerations(buildGenerations([...first, ...unrecorded]), sel);
   const again = wholeGenerationsLookup(selected, sel);
   const all = again
-    ? [...(await ledgerMembers(deps.ledger, source, again)), ...unrecorded]
+    ? [
+        ...(await ledgerMembers(deps.ledger, source, { ...again, onGonePack: gone.onGonePack })),
+        ...unrecorded,
+      ]
     : [...first, ...unrecorded];
   const wanted = new Set(selected.map(generationKey));
   return {
     generations: buildGenerations(all).filter((g) => wanted.has(generationKey(g))),
     missing: missingBatches(all, again ?? range),
     v1Objects: v1.objects,
+    gonePacks: gone.gone(),
   };
 }

@@ -2,13 +2,19 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { settledItems } from '../archive/await-members.ts';
 import { parseArchiveKey, splitSourceKey } from '../archive/layout.ts';
 import { type ArchiveEntry, describeArchive, listArchives } from '../archive/list.ts';
-import { allMembers, type LedgerDeps, type MemberItem } from '../archive/member-ledger.ts';
+import {
+  allMembers,
+  type GonePack,
+  type LedgerDeps,
+  type MemberItem,
+  type MembersRange,
+} from '../archive/member-ledger.ts';
 import type { ReadMetadata } from '../archive/metadata.ts';
 import { listedByMetadata, within } from '../archive/selection.ts';
 import { mapLimit } from '../map-limit.ts';
 import { globMatches } from '../policy/glob.ts';
 import { objectGenerationId } from '../segments/identity.ts';
-import { batchOfV1Archive, ledgerMembers } from './gather.ts';
+import { batchOfV1Archive, gonePackCollector, ledgerMembers } from './gather.ts';
 import {
   buildGenerations,
   eachByteOnce,
@@ -50,6 +56,8 @@ export interface LogRow {
 export interface LogListing {
   readonly rows: readonly LogRow[];
   readonly missing: readonly MissingBatch[];
+  /** Packs the ledger names that are gone before their expiry: their logs cannot be listed. */
+  readonly gonePacks: readonly GonePack[];
 }
 
 const UNREADABLE = '(metadata missing: run logvault verify)';
@@ -109,12 +117,18 @@ function v1Row(e: ArchiveEntry, m: ReadMetadata | undefined): LogRow {
 async function membersIn(
   ledger: LedgerDeps | undefined,
   sel: LogSelection & { readonly source?: string },
+  onGonePack: MembersRange['onGonePack'],
 ): Promise<LogMember[]> {
-  const range = { ...(sel.from ? { from: sel.from } : {}), ...(sel.to ? { to: sel.to } : {}) };
+  const range = {
+    ...(sel.from ? { from: sel.from } : {}),
+    ...(sel.to ? { to: sel.to } : {}),
+    ...(onGonePack ? { onGonePack } : {}),
+  };
   if (sel.source !== undefined) return ledgerMembers(ledger, sel.source, range);
   if (!ledger) return [];
   const items: MemberItem[] = [];
-  for await (const item of allMembers(ledger)) if (within(new Date(item.time), range)) items.push(item);
+  for await (const item of allMembers(ledger, range))
+    if (within(new Date(item.time), range)) items.push(item);
   return (await settledItems(ledger, items)).map(fromLedgerItem);
 }
 
@@ -133,11 +147,12 @@ export async function listLogs(
   deps: { readonly s3: S3Client; readonly bucket: string; readonly ledger?: LedgerDeps },
   sel: LogSelection & { readonly source?: string },
 ): Promise<LogListing> {
-  const first = await membersIn(deps.ledger, sel);
+  const gone = gonePackCollector();
+  const first = await membersIn(deps.ledger, sel, gone.onGonePack);
   const selected = selectGenerations(buildGenerations(first), sel);
   const again = wholeGenerationsLookup(selected, sel);
   const all = again
-    ? [...first, ...(await membersIn(deps.ledger, { ...wholeOf(sel), from: again.from }))]
+    ? [...first, ...(await membersIn(deps.ledger, { ...wholeOf(sel), from: again.from }, gone.onGonePack))]
     : first;
   const wanted = new Set(selected.map((g) => JSON.stringify([g.source, g.path, g.generation, g.kind])));
   const gens = buildGenerations(all).filter((g) =>
@@ -167,5 +182,5 @@ export async function listLogs(
   const rows = [...gens.map(rowOf), ...v1].sort((a, b) =>
     a.source + a.path + a.generation < b.source + b.path + b.generation ? -1 : 1,
   );
-  return { rows, missing: missingBatches(all, again ?? sel) };
+  return { rows, missing: missingBatches(all, again ?? sel), gonePacks: gone.gone() };
 }

@@ -36,6 +36,8 @@ export async function listPacks(
       const range = {
         ...(filter.from ? { from: filter.from } : {}),
         ...(filter.to ? { to: filter.to } : {}),
+        // Only packs that exist are listed: `ls` and `restore` of the source name a gone one.
+        onGonePack: () => undefined,
       };
       for await (const m of membersOfSource(deps.ledger, filter.source, range))
         if (parsePackKey(m.archive)) found.set(m.archive, {});

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { parseArchiveKey, splitSourceKey } from '../archive/layout.ts';
-import type { LedgerDeps } from '../archive/member-ledger.ts';
+import type { GonePack, LedgerDeps } from '../archive/member-ledger.ts';
 import type { ReadDeps } from '../archive/open-archive.ts';
 import { openPack } from '../archive/open-pack.ts';
 import { openOutputRoot, placeFile } from '../archive/output-dir.ts';
@@ -60,6 +60,8 @@ export interface LogRestoreReport {
   readonly logs: readonly RestoredLog[];
   /** Batches a later batch names as `prev` that no archive holds. */
   readonly missing: readonly MissingBatch[];
+  /** Packs the ledger names for the source that are gone before their expiry. */
+  readonly gonePacks: readonly GonePack[];
   /** v1 archives of whole objects whose authenticated time or key fell outside the selection. */
   readonly notSelected: number;
 }
@@ -89,6 +91,7 @@ export async function restoreLogs(
     source,
     generations: gathered.generations,
     missing: gathered.missing,
+    gonePacks: gathered.gonePacks,
     v1Objects: gathered.v1Objects.map((e) => e.archiveKey),
     opts,
   });
@@ -112,6 +115,7 @@ export async function restorePack(
   const report = await restoreGenerations(deps, root, {
     generations: buildGenerations(members),
     missing: [],
+    gonePacks: [],
     v1Objects: [],
     opts: { ...opts, allowGaps: true },
   });
@@ -143,6 +147,7 @@ async function restoreGenerations(
     source?: string;
     generations: readonly LogGeneration[];
     missing: readonly MissingBatch[];
+    gonePacks: readonly GonePack[];
     v1Objects: readonly string[];
     opts: LogRestoreOptions;
   },
@@ -199,7 +204,12 @@ async function restoreGenerations(
       const tmp = await reassembly.finish(key, attributes(g, opts));
       candidates.push({ log, tmp, naming: namingOf(g) });
     }
-    return { logs: await placeAll(root, candidates), missing: input.missing, notSelected };
+    return {
+      logs: await placeAll(root, candidates),
+      missing: input.missing,
+      gonePacks: input.gonePacks,
+      notSelected,
+    };
   } finally {
     await reassembly.cleanup();
     await Promise.all(temps.map((t) => rm(t, { force: true })));

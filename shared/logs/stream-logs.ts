@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitSourceKey } from '../archive/layout.ts';
-import type { LedgerDeps } from '../archive/member-ledger.ts';
+import type { GonePack, LedgerDeps } from '../archive/member-ledger.ts';
 import { decodeArchive, type ReadDeps } from '../archive/open-archive.ts';
 import { restoreCheck } from '../archive/restore.ts';
 import { NotSelectedError, OutsideRangeError } from '../errors.ts';
@@ -32,6 +32,8 @@ export interface StreamedLog extends LogLabel {
 export interface StreamReport {
   readonly logs: readonly StreamedLog[];
   readonly missing: readonly MissingBatch[];
+  /** Packs the ledger names for the source that are gone before their expiry. */
+  readonly gonePacks: readonly GonePack[];
 }
 
 export interface StreamOptions extends LogSelection {
@@ -66,7 +68,7 @@ export async function streamLogs(
     const log = await streamV1(deps, archiveKey, source, opts);
     if (log) done(log);
   }
-  return { logs, missing: gathered.missing };
+  return { logs, missing: gathered.missing, gonePacks: gathered.gonePacks };
 }
 
 async function streamGeneration(deps: ReadDeps, g: LogGeneration, opts: StreamOptions): Promise<StreamedLog> {

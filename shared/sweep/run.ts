@@ -6,7 +6,7 @@ import { mapLimit } from '../map-limit.ts';
 import { type ArchiveHead, clockWentBack, type Decision, decide } from './decide.ts';
 import { deleteVersions, type VersionRef } from './delete-batch.ts';
 import { dueDays, type IndexEntry, indexEntries } from './expiry-index.ts';
-import { forgetMembersOf } from './forget-members.ts';
+import { forgetMembersOf, keepMembersOf } from './forget-members.ts';
 import { headArchive } from './head.ts';
 import { emptyReport, type SweepReport, storeReport } from './report.ts';
 import { loadState, type PendingEntry, type SweepState, saveState } from './state.ts';
@@ -45,6 +45,7 @@ const refsOf = (e: IndexEntry): VersionRef[] => e.versionIds.map((v) => ({ Key: 
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const { s3, bucket, now } = opts;
+  const ledgerDeps = { s3, bucket, ...(opts.ledger ? { ledger: opts.ledger } : {}) };
   const dryRun = Boolean(opts.dryRun);
   const log = opts.log ?? (() => undefined);
   const report = emptyReport(opts.runId ?? randomUUID(), now, dryRun);
@@ -61,6 +62,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const today = utcDay(now);
   const pending: PendingEntry[] = [];
   const skipKeys = new Set(state.pending.map((p) => p.indexKey));
+  // Archives an earlier run kept for a hold: a released pack's ledger entries lost their TTL then.
+  const heldBefore = new Set(state.pending.filter((p) => p.reason === 'held').map((p) => p.archiveKey));
 
   const resolveChunk = async (entries: IndexEntry[]) => {
     const heads = await mapLimit(
@@ -70,6 +73,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
         headArchive(s3, bucket, e.archiveKey).catch((error: Error) => error),
     );
     const archives: VersionRef[] = [];
+    const held: string[] = [];
     const indexDeletes: VersionRef[] = [];
     const byArchive = new Map<string, { entry: IndexEntry; size: number }>();
     for (const [i, entry] of entries.entries()) {
@@ -97,6 +101,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
         report.skipped.held += 1;
         report.keptKeys.push({ archiveKey: entry.archiveKey, reason: 'held' });
         pending.push({ ...pendingOf(entry), reason: 'held' });
+        held.push(entry.archiveKey);
       } else {
         if (d.action === 'locked') {
           report.skipped.locked += 1;
@@ -119,10 +124,17 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       }
       return;
     }
+    // A held pack stays past its expiry: so do its ledger entries. A failure is logged and tried
+    // again next run (a held archive is re-checked every run), well before the entries' TTL.
+    await mapLimit(held, HEAD_CONCURRENCY, (key) =>
+      keepMembersOf(ledgerDeps, key).catch((error: Error) =>
+        log('could not keep the ledger entries of a held pack', { key, error: error.message }),
+      ),
+    );
     // Members are forgotten before their archive goes: an archive whose members cannot be is
     // kept for the next run, so the ledger never points at an archive the sweeper deleted.
     const forgotten = await mapLimit(archives, HEAD_CONCURRENCY, (a) =>
-      forgetMembersOf({ s3, bucket, ...(opts.ledger ? { ledger: opts.ledger } : {}) }, a.Key).then(
+      forgetMembersOf(ledgerDeps, a.Key, heldBefore.has(a.Key)).then(
         () => undefined,
         (error: Error) => error,
       ),

@@ -189,7 +189,7 @@ export async function assess(
   const bucket = outputs.ArchiveBucketName as string;
   const keyring = archiveKeyring(outputs.ArchiveKeyArn as string, c.kms);
   const deps = { s3: c.s3, keyring, bucket, ingestBucket: ingest };
-  const ledger = { ddb: c.ddb, table: outputs.MembersTableName as string };
+  const ledger = { ddb: c.ddb, table: outputs.MembersTableName as string, packs: { s3: c.s3, bucket } };
   const problems: string[] = [];
   const { byKey, packs } = await storedCopies(c, bucket, keyring, deps);
   let restorable = 0;

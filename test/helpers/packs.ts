@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { LocalCloud } from '#local/cloud.ts';
@@ -27,7 +27,17 @@ export function ledgerOf(cloud: LocalCloud, endpoint = cloud.endpoint): LedgerDe
     region: cloud.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  return { ddb: DynamoDBDocumentClient.from(client), table: cloud.outputs.MembersTableName as string };
+  const s3 = new S3Client({
+    endpoint,
+    region: cloud.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  return {
+    ddb: DynamoDBDocumentClient.from(client),
+    table: cloud.outputs.MembersTableName as string,
+    packs: { s3, bucket: cloud.outputs.ArchiveBucketName as string },
+  };
 }
 
 export async function ledgerMembers(ledger: LedgerDeps): Promise<MemberItem[]> {

@@ -89,6 +89,7 @@ interface Restored {
     restored: number;
     failed: number;
     withGaps: number;
+    gonePacks: { source: string; archive: string; time: string }[];
     results: {
       log: string;
       generation: string;
@@ -176,7 +177,7 @@ describe('logvault ship', () => {
     expect(Math.floor(restored.mtimeMs)).toBe(Math.floor(host.mtimeMs));
   }, 300_000);
 
-  it('a pack that is gone leaves gaps: restore names their byte ranges and exits 1; --allow-gaps writes holes as zeros', async () => {
+  it('a pack that is gone leaves gaps: restore names their byte ranges and the pack, and exits 1; --allow-gaps writes holes as zeros', async () => {
     const rows = await archivedLogs('web', 0);
     const app = rows.filter((r) => r.path.endsWith('/app.log'))[0] as LogRow;
     const items = (await ledgerMembers(ledgerOf(cloud))).filter(
@@ -194,8 +195,13 @@ describe('logvault ship', () => {
     expect(result).toMatchObject({ status: 'gaps' });
     expect(result?.path).toBeUndefined();
     expect(result?.gaps.map(({ start, end }) => ({ start, end }))).toEqual(expected);
+    // The ledger records the pack, not each log in it: the bytes it held are in no archive, and
+    // the pack the ledger names is reported gone.
     for (const g of expected)
-      expect(refused.stderr).toContain(`gap bytes [${g.start}, ${g.end}): no such archive: ${third.archive}`);
+      expect(refused.stderr).toContain(`gap bytes [${g.start}, ${g.end}): in no archive`);
+    const shipped = lost.map((m) => m.time).sort()[0];
+    expect(refused.report.gonePacks).toEqual([{ source: 'web', archive: third.archive, time: shipped }]);
+    expect(refused.stderr).toContain(`web: pack ${third.archive} is gone`);
 
     const allowed = await restoreSource('web', '--path', app.path, '--allow-gaps');
     expect(allowed.code, allowed.stderr).toBe(0);

@@ -12,6 +12,7 @@ import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
 import { logText } from '#local/sample-logs.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
+import { rawLedgerItems } from '#shared/archive/member-ledger.ts';
 import {
   decodeIndex,
   decodeTrailer,
@@ -487,7 +488,12 @@ describe('the ledger and the packs', () => {
     );
     const ledger = ledgerOf(cloud);
     const [item] = await ledgerMembersOf(ledger, 'recon');
-    await ledger.ddb.send(new DeleteCommand({ TableName: ledger.table, Key: { id: item?.id } }));
+    // Everything the ledger says of the pack goes: the log's claim, and the pack's entry.
+    const named: unknown[] = [];
+    for await (const raw of rawLedgerItems(ledger)) if (raw.archive === pack) named.push(raw.id);
+    expect(named.length).toBeGreaterThanOrEqual(2);
+    for (const id of named)
+      await ledger.ddb.send(new DeleteCommand({ TableName: ledger.table, Key: { id } }));
 
     const run = await cli('verify', '--json');
     expect(run.code).toBe(1);

@@ -5,7 +5,9 @@ import { resetMoto } from '#local/moto.ts';
 import {
   allMembers,
   BY_SOURCE_INDEX,
+  CLAIM_TTL_DAYS,
   claimMember,
+  claimOf,
   endAttempt,
   forgetMember,
   getAttempt,
@@ -80,14 +82,39 @@ describe('member ledger against DynamoDB', () => {
     const theirs = memberItem(m, { archive: second.archive, attempt: second.id, policy: 'apps' });
 
     expect(await claimMember(deps, mine)).toEqual({ claimed: true });
-    expect(await claimMember(deps, theirs)).toEqual({ claimed: false, holder: mine });
+    const holder = (i: typeof mine) => ({ id: i.id, attempt: i.attempt, archive: i.archive });
+    expect(await claimMember(deps, theirs)).toEqual({ claimed: false, holder: holder(mine) });
 
     await endAttempt(deps, first.id, 'failed', now);
     expect((await getAttempt(deps, first.id))?.state).toBe('failed');
     expect(await takeOverMember(deps, theirs, first.id)).toBe(true);
     // A second retry that read the old holder loses: the item names another attempt now.
     expect(await takeOverMember(deps, mine, first.id)).toBe(false);
-    expect(await getMember(deps, m.id)).toEqual(theirs);
+    expect(await getMember(deps, m.id)).toEqual(holder(theirs));
+  });
+
+  it('claims a packed member with a claim that expires, and answers its holder from it', async () => {
+    const now = new Date('2026-11-26T10:00:00.000Z');
+    const first = await startAttempt(deps, 'pack/p/2026-11-26/g.lvp', now);
+    const second = await startAttempt(deps, 'pack/p/2026-11-26/h.lvp', now);
+    const m = object(2, 'web', '2026-11-26T08:00:00.000Z');
+    const claim = claimOf({ id: m.id, attempt: first.id, archive: first.archive }, now);
+    expect(claim).toEqual({
+      id: m.id,
+      attempt: first.id,
+      archive: first.archive,
+      ttl: now.getTime() / 1000 + CLAIM_TTL_DAYS * 86_400,
+    });
+    expect(await claimMember(deps, claim)).toEqual({ claimed: true });
+    const theirs = claimOf({ id: m.id, attempt: second.id, archive: second.archive }, now);
+    expect(await claimMember(deps, theirs)).toEqual({
+      claimed: false,
+      holder: { id: m.id, attempt: first.id, archive: first.archive },
+    });
+    // A claim is no member: listings read members from member items and pack entries only.
+    const listed: string[] = [];
+    for await (const item of allMembers(deps)) listed.push(item.id);
+    expect(listed).not.toContain(m.id);
   });
 
   it('renews a live lease only, and a done attempt never', async () => {
@@ -124,6 +151,11 @@ describe('member ledger against DynamoDB', () => {
     expect(await ids(membersOfSource(deps, 'api', { from, to: from }))).toEqual([hex(101)]);
     const all = await ids(allMembers(deps));
     expect(all).toEqual(expect.arrayContaining([hex(1), hex(100), hex(101), hex(102)]));
+    expect((await ids(allMembers(deps, { from, to: from }))).sort()).toEqual([hex(101)]);
+    expect((await ids(allMembers(deps, { from }))).sort()).toEqual(
+      expect.arrayContaining([hex(101), hex(102)]),
+    );
+    expect(await ids(allMembers(deps, { from }))).not.toContain(hex(100));
     expect(all.some((id) => id.startsWith('attempt#'))).toBe(false);
   });
 

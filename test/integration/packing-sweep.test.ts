@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '#local/cloud.ts';
 import type { LocalFunction } from '#local/functions.ts';
 import { logText } from '#local/sample-logs.ts';
-import type { LedgerDeps, MemberItem } from '#shared/archive/member-ledger.ts';
+import { ENTRY_TTL_GRACE_DAYS } from '#shared/archive/ledger-entries.ts';
+import {
+  CLAIM_TTL_DAYS,
+  type LedgerDeps,
+  ledgerItemKind,
+  type MemberItem,
+  rawLedgerItems,
+} from '#shared/archive/member-ledger.ts';
 import { setLegalHold } from '#shared/sweep/legal-hold.ts';
 import { REPORT_PREFIX, type SweepReport } from '#shared/sweep/report.ts';
 import { runSweep } from '#shared/sweep/run.ts';
@@ -79,6 +86,20 @@ async function sweepFunctionAt(now: Date): Promise<SweepReport> {
 const ids = async (archiveKey: string) =>
   (await ledgerMembers(ledger)).filter((m) => m.archive === archiveKey).map((m) => m.id);
 
+/** The ledger's raw items of one kind that name this archive. */
+async function itemsOf(kind: 'entry' | 'claim', archiveKey: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const raw of rawLedgerItems(ledger))
+    if (ledgerItemKind(raw) === kind && raw.archive === archiveKey) out.push(raw);
+  return out;
+}
+
+/** The pack's expiry (its S3 metadata), in epoch seconds. */
+async function expirySeconds(pack: string): Promise<number> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: archive, Key: pack }));
+  return new Date(head.Metadata?.['lv-expires'] as string).getTime() / 1000;
+}
+
 describe('sweeping packs', () => {
   const now = Date.now();
   let plain: { pack: string; members: MemberItem[] };
@@ -105,6 +126,20 @@ describe('sweeping packs', () => {
     whole = (await ledgerMembers(ledger)).find((m) => m.source === 'debug-ship')?.archive ?? '';
   });
 
+  it('records a pack by one entry per ingest object, kept past the pack by TTL, and claims that expire', async () => {
+    const entries = await itemsOf('entry', plain.pack);
+    expect(entries).toHaveLength(3);
+    const ttl = (await expirySeconds(plain.pack)) + ENTRY_TTL_GRACE_DAYS * 86_400;
+    for (const e of entries) expect(e.ttl).toBe(ttl);
+    const claims = await itemsOf('claim', plain.pack);
+    expect(claims.map((c) => c.id).sort()).toEqual(plain.members.map((m) => m.id).sort());
+    for (const c of claims) {
+      const days = ((c.ttl as number) * 1000 - now) / DAY;
+      expect(days).toBeGreaterThan(CLAIM_TTL_DAYS - 1);
+      expect(days).toBeLessThan(CLAIM_TTL_DAYS + 1);
+    }
+  });
+
   it('keeps every pack, and its ledger items, until its members have expired', async () => {
     expect(plain.members).toHaveLength(3);
     const report = await runSweep({ s3, bucket: archive, ledger, now: new Date(now + 3 * DAY) });
@@ -124,11 +159,17 @@ describe('sweeping packs', () => {
     expect(report.keptKeys).toEqual([{ archiveKey: held.pack, reason: 'held' }]);
     expect(await exists(held.pack)).toBe(true);
     expect(await ids(held.pack)).toHaveLength(2);
+    // Its entries lose their TTL, so DynamoDB keeps them as long as the hold keeps the pack.
+    const entries = await itemsOf('entry', held.pack);
+    expect(entries).toHaveLength(2);
+    for (const e of entries) expect(e).not.toHaveProperty('ttl');
   });
 
   it('deletes an expired pack whole and removes its members from the ledger', async () => {
     expect(await exists(plain.pack)).toBe(false);
     expect(await ids(plain.pack)).toEqual([]);
+    // Its entries are left to their TTL (a free delete), which has not passed yet.
+    for (const e of await itemsOf('entry', plain.pack)) expect(e.ttl).toBeGreaterThan(0);
   });
 
   it('still expires archives written alone, and forgets a whole batch’s members with it', async () => {
@@ -143,5 +184,7 @@ describe('sweeping packs', () => {
     const report = await runSweep({ s3, bucket: archive, ledger, now: new Date(now + 10 * DAY) });
     expect(report.deletedKeys).toEqual([held.pack]);
     expect(await ids(held.pack)).toEqual([]);
+    // Entries a hold kept have no TTL: the sweep removes them with the pack.
+    expect(await itemsOf('entry', held.pack)).toEqual([]);
   });
 });

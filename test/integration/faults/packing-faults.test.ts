@@ -22,7 +22,7 @@ import {
 import type { Operation } from '../../helpers/fault-operation.ts';
 import type { FaultProxy } from '../../helpers/fault-proxy.ts';
 import { pauseNotifications } from '../../helpers/notifications.ts';
-import { archiveJobEvent, ledgerOf, packKeys, sha256 } from '../../helpers/packs.ts';
+import { archiveJobEvent, ledgerMembers, ledgerOf, packKeys, sha256 } from '../../helpers/packs.ts';
 
 const MiB = 1024 * 1024;
 let cloud: LocalCloud;
@@ -178,6 +178,46 @@ describe('a fault in the middle of a packed write', () => {
     expect((await packKeys(direct.s3, archive)).filter((k) => !before.has(k))).toHaveLength(1);
     const outcome = await assess(direct, outputs, shipped);
     rows.push(summaryRow('pack PUT answer lost', proxy, outcome));
+    expectNothingLost(outcome);
+  });
+});
+
+describe('a fault after a pack is written', () => {
+  it('records the pack’s ledger entries on the retry when its writer could not, and stores nothing twice', async () => {
+    const shipped = await ship({
+      'entries-fail/a.log': Buffer.from(logText(12, 5)),
+      'entries-fail/b.log': Buffer.from(logText(13, 6)),
+    });
+    const before = new Set(await packKeys(direct.s3, archive));
+    proxy.resetStats();
+    // PutItems of one attempt: the attempt, 2 claims, then (the pack written and verified) its 2
+    // entries. Every try at the entries fails, so the writer ends its attempt failed.
+    const entryWrites = Array.from({ length: 16 }, (_, i) => 4 + i);
+    proxy.setRules([
+      {
+        match: (op) => op.service === 'dynamodb' && op.name === 'PutItem',
+        kind: 'internal-error',
+        calls: entryWrites,
+      },
+    ]);
+    const first = await archiveFn.invoke(archiveJobEvent(ingest, [...shipped.keys()]));
+    proxy.setRules([]);
+    expect(failedIds(first)).toHaveLength(2);
+    const packs = (await packKeys(direct.s3, archive)).filter((k) => !before.has(k));
+    expect(packs).toHaveLength(1);
+    const ledger = ledgerOf(cloud, moto);
+    const listed = async () =>
+      (await ledgerMembers(ledger)).filter((m) => m.source === 'entries-fail').map((m) => m.archive);
+    // Written but not recorded: no reader sees the pack yet, and both sources stay.
+    expect(await listed()).toEqual([]);
+    for (const key of shipped.keys()) expect(await sourceExists(direct, ingest, key)).toBe(true);
+
+    // The retry finds the pack its claims name, settles both logs as stored, and records them.
+    expect(await archiveUntilDone([...shipped.keys()])).toBe(1);
+    expect((await packKeys(direct.s3, archive)).filter((k) => !before.has(k))).toEqual(packs);
+    expect(await listed()).toEqual([packs[0], packs[0]]);
+    const outcome = await assess(direct, outputs, shipped);
+    rows.push(summaryRow('pack entries fail, batch retried', proxy, outcome));
     expectNothingLost(outcome);
   });
 });

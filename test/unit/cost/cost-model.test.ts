@@ -3,8 +3,8 @@ import { pricesFor } from '#shared/cost/prices.ts';
 import { modelCost } from '../../../bench/cost-model.ts';
 import type { PackingRunResult } from '../../../bench/packing-run.ts';
 
-// A run of 1,000 logs in 2 packs: per log a HEAD, a GET, a DELETE, a claim; per pack a PUT, a
-// HEAD, an expiry entry and two KMS calls.
+// A run of 1,000 logs in 2 packs: per log a HEAD, a GET, a DELETE, a claim and a pack entry; per
+// pack a PUT, a HEAD, an expiry entry, two KMS calls and the attempt's two writes.
 const run: PackingRunResult = {
   threshold: 4 * 1024 * 1024,
   count: 1000,
@@ -17,7 +17,7 @@ const run: PackingRunResult = {
     's3:PutObject': 4,
     'kms:GenerateDataKey': 2,
     'kms:Decrypt': 2,
-    'dynamodb:PutItem': 1002,
+    'dynamodb:PutItem': 2002,
     'dynamodb:UpdateItem': 2,
   },
   perArchiveOps: { 's3:PutObject': 4, 's3:HeadObject': 2 },
@@ -30,7 +30,11 @@ const run: PackingRunResult = {
   bytesOut: (1000 * 10 * 1024) / 8,
   archiveSizes: [640_000, 640_000],
   latencyMs: { p50: 6000, p95: 9000, max: 9500 },
-  ledgerItemBytes: 500,
+  ledgerItems: {
+    claim: { count: 1000, meanBytes: 150 },
+    entry: { count: 1000, meanBytes: 250 },
+    attempt: { count: 2, meanBytes: 180 },
+  },
 };
 
 describe('modelCost', () => {
@@ -51,20 +55,22 @@ describe('modelCost', () => {
     expect(model.lines.some((l) => l.includes('43,200 packs × 2.0 requests'))).toBe(true);
   });
 
-  it('bills the ledger for each member’s item and index entry: written, stored a year, deleted', () => {
-    // 14.4 M members × (4 writes of 1 WRU + 0.004 attempt writes) × $0.78125/M (Standard-IA) …
-    const writes = 14_400_000 * 4.004 * 0.78125e-6;
-    // … and 2 × (500 + 100) bytes each kept 12 months at $0.10/GB-month.
-    const storage = ((14_400_000 * 1200) / 1e9) * 12 * 0.1;
-    expect(model.byService.DynamoDB).toBeCloseTo(writes + storage, 6);
+  // 14.4 M members (claims), 2.88 M ingest objects (entries), 43,200 packs (attempts) a month.
+  const ledgerWrites = (wru: number) => (14_400_000 * 1 + 2_880_000 * 2 + 43_200 * 2) * wru;
+  // Claims (150 + 100 B) kept 15 days; entries (250 + 100 B) kept 12 months and 30 days, in the
+  // table (storage + point-in-time recovery at $0.20) and in the index (storage).
+  const ledgerBytes = (storage: number) =>
+    ((14_400_000 * 250 * 0.5 + 2_880_000 * 350 * 13) / 1e9) * (storage + 0.2) +
+    ((2_880_000 * 350 * 13) / 1e9) * storage;
+
+  it('bills the ledger a short-lived claim per member and a kept entry per ingest object', () => {
+    expect(model.byService.DynamoDB).toBeCloseTo(ledgerWrites(0.78125e-6) + ledgerBytes(0.1), 6);
     expect(model.lines.some((l) => l.includes('(STANDARD_INFREQUENT_ACCESS)'))).toBe(true);
   });
 
   it('prices the ledger by the table class it is given', () => {
     const standard = modelCost(run, pricesFor('us-east-1'), 'STANDARD');
-    const writes = 14_400_000 * 4.004 * 0.625e-6;
-    const storage = ((14_400_000 * 1200) / 1e9) * 12 * 0.25;
-    expect(standard.byService.DynamoDB).toBeCloseTo(writes + storage, 6);
+    expect(standard.byService.DynamoDB).toBeCloseTo(ledgerWrites(0.625e-6) + ledgerBytes(0.25), 6);
   });
 
   it('divides the month’s total by the logs it carried, and shows that step', () => {
