@@ -96,6 +96,11 @@ export function parseEntryItem(raw: unknown): EntryItem {
   return entryItemSchema.parse(raw);
 }
 
+/** When the members an entry records were shipped (ISO, UTC): the time its sort key starts with. */
+export function entryTime(entry: EntryItem): string {
+  return entry.sk.slice(0, entry.sk.indexOf('#'));
+}
+
 /**
  * Whether an entry's pack has passed its expiry (its TTL less the grace): the sweeper may have
  * deleted it, so its absence is expected. A held pack's entry has no TTL and never passes.

@@ -14,6 +14,7 @@ import * as z from 'zod';
 import { NoSuchArchiveError } from '../errors.ts';
 import {
   type EntryItem,
+  entryTime,
   isEntryId,
   membersOfEntry,
   packExpired,
@@ -226,6 +227,8 @@ export interface MembersRange {
    * the read with NoSuchArchiveError. A pack past its expiry is skipped either way: swept.
    */
   readonly onGonePack?: (gone: GonePack) => void;
+  /** The clock a pack's expiry is judged by (a sweep run at another clock); the system's by default. */
+  readonly now?: Date;
 }
 
 /**
@@ -257,9 +260,9 @@ function memberReader(
     const index = await indexOf(entry.archive);
     if (!(index instanceof NoSuchArchiveError))
       return membersOfEntry(entry, index.members).map((m) => fromEntry(entry, index, m));
-    if (packExpired(entry, new Date())) return [];
+    if (packExpired(entry, range.now ?? new Date())) return [];
     if (!range.onGonePack) throw index;
-    range.onGonePack({ source: entry.source, archive: entry.archive, time: entry.sk.slice(0, 24) });
+    range.onGonePack({ source: entry.source, archive: entry.archive, time: entryTime(entry) });
     return [];
   };
 }

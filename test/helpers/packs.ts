@@ -7,7 +7,12 @@ import type { SQSRecord } from 'aws-lambda';
 import type { LocalCloud } from '#local/cloud.ts';
 import { archiveKeyring } from '#shared/archive/envelope.ts';
 import type { ArchiveJob } from '#shared/archive/job.ts';
-import { allMembers, type LedgerDeps, type MemberItem } from '#shared/archive/member-ledger.ts';
+import {
+  allMembers,
+  type LedgerDeps,
+  type MemberItem,
+  type MembersRange,
+} from '#shared/archive/member-ledger.ts';
 import { PACK_PREFIX } from '#shared/archive/pack-format.ts';
 import { type PackIndex, readPackIndex, readPackMember } from '#shared/archive/pack-reader.ts';
 import { listKeys } from '#shared/clients/s3-list.ts';
@@ -40,9 +45,9 @@ export function ledgerOf(cloud: LocalCloud, endpoint = cloud.endpoint): LedgerDe
   };
 }
 
-export async function ledgerMembers(ledger: LedgerDeps): Promise<MemberItem[]> {
+export async function ledgerMembers(ledger: LedgerDeps, range: MembersRange = {}): Promise<MemberItem[]> {
   const out: MemberItem[] = [];
-  for await (const m of allMembers(ledger)) out.push(m);
+  for await (const m of allMembers(ledger, range)) out.push(m);
   return out;
 }
 

@@ -361,6 +361,13 @@ describe('logvault CLI against logvault dev', () => {
       for (const key of archives) expect(bySource.stderr).toContain(`not released: ${key}, a pack`);
       for (const key of archives)
         expect((await cli('release', key)).stderr).toContain('released 1 of 1 archive(s)');
+      // One log by its member id: the ledger's claim names the pack that holds it.
+      const [first] = rows;
+      const byMember = await asRestoreRole('hold', first?.members[0] as string, '--json');
+      expect(JSON.parse(byMember.stdout).archives).toEqual([first?.archiveKey]);
+      expect((await cli('release', first?.archiveKey as string)).stderr).toContain(
+        'released 1 of 1 archive(s)',
+      );
     });
 
     it('a link inside the output directory: every restore through it is refused and named, nothing lands where it points', async () => {

@@ -83,8 +83,11 @@ async function sweepFunctionAt(now: Date): Promise<SweepReport> {
   return JSON.parse(await (res.Body as { transformToString(): Promise<string> }).transformToString());
 }
 
+/** The members the ledger lists in a pack, read at the clock of the sweeps below (10 days on). */
 const ids = async (archiveKey: string) =>
-  (await ledgerMembers(ledger)).filter((m) => m.archive === archiveKey).map((m) => m.id);
+  (await ledgerMembers(ledger, { now: new Date(Date.now() + 10 * DAY) }))
+    .filter((m) => m.archive === archiveKey)
+    .map((m) => m.id);
 
 /** The ledger's raw items of one kind that name this archive. */
 async function itemsOf(kind: 'entry' | 'claim', archiveKey: string): Promise<Record<string, unknown>[]> {

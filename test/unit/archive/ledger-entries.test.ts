@@ -3,6 +3,7 @@ import {
   ENTRY_TTL_GRACE_DAYS,
   entriesFor,
   entryIdsOf,
+  entryTime,
   isEntryId,
   membersOfEntry,
   packExpired,
@@ -84,6 +85,7 @@ describe('pack entries', () => {
   it('sorts an entry by its members’ time, and expires it a grace period after its pack', () => {
     const first = entries[0];
     expect(first?.sk.startsWith('2026-11-26T07:30:00.000Z#')).toBe(true);
+    expect(entryTime(first as NonNullable<typeof first>)).toBe('2026-11-26T07:30:00.000Z');
     expect(first?.ttl).toBe(expires.getTime() / 1000 + ENTRY_TTL_GRACE_DAYS * 86_400);
     expect(entriesFor(pack, members, null)[0]).not.toHaveProperty('ttl');
   });
