@@ -14,11 +14,11 @@ import * as z from 'zod';
 import { NoSuchArchiveError } from '../errors.ts';
 import {
   type EntryItem,
+  entryItemSchema,
   entryTime,
   isEntryId,
   membersOfEntry,
   packExpired,
-  parseEntryItem,
   sortKey,
 } from './ledger-entries.ts';
 import { type MemberDescription, memberDescription, memberKindFields } from './pack-format.ts';
@@ -256,7 +256,7 @@ function memberReader(
   };
   return async (raw) => {
     if (!isEntryId(raw.id)) return [parseMemberItem(raw)];
-    const entry = parseEntryItem(raw);
+    const entry = parse(entryItemSchema, raw, 'ledger entry');
     const index = await indexOf(entry.archive);
     if (!(index instanceof NoSuchArchiveError))
       return membersOfEntry(entry, index.members).map((m) => fromEntry(entry, index, m));

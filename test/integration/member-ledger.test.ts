@@ -13,6 +13,7 @@ import {
   getAttempt,
   getMember,
   type LedgerDeps,
+  MalformedLedgerItemError,
   memberItem,
   membersOfSource,
   renewLease,
@@ -178,5 +179,17 @@ describe('member ledger against DynamoDB', () => {
       new PutCommand({ TableName: deps.table, Item: { id: hex(300), source: 'x', sk: 'y' } }),
     );
     await expect(getMember(deps, hex(300))).rejects.toThrow(/ledger member 0+12c invalid/);
+    // An entry without the pack it points at is refused the same way, before any pack is read.
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: { id: `entry#${hex(301)}`, source: 'broken', sk: `2026-11-26T00:00:00.000Z#${hex(301)}` },
+      }),
+    );
+    const read = async () => {
+      for await (const _ of membersOfSource(deps, 'broken'));
+    };
+    await expect(read()).rejects.toThrow(MalformedLedgerItemError);
+    await expect(read()).rejects.toThrow(/ledger entry entry#0+12d invalid at archive/);
   });
 });
